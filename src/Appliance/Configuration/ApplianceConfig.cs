@@ -1,0 +1,123 @@
+namespace Appliance.Configuration;
+
+/// <summary>The whole configuration file, as validated by <see cref="ConfigLoader"/>.</summary>
+public sealed class ApplianceConfig
+{
+    /// <summary>The file this configuration came from (for messages).</summary>
+    public string SourcePath { get; set; } = "";
+    public string StateDir { get; set; } = "/var/lib/appliance";
+    public AdminConfig? Admin { get; set; }
+    public IdentityConfig Identity { get; set; } = new();
+    public List<RoleConfig> Roles { get; set; } = [];
+    public List<TargetConfig> Targets { get; set; } = [];
+    public ShutdownConfig Shutdown { get; set; } = new();
+    public LimitsConfig Limits { get; set; } = new();
+}
+
+public sealed class AdminConfig
+{
+    public string Listen { get; set; } = "127.0.0.1:8080";
+}
+
+public sealed class ShutdownConfig
+{
+    /// <summary>How long open sessions may drain after stop is requested.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+public sealed class LimitsConfig
+{
+    /// <summary>Largest PostgreSQL message accepted from a client, in bytes.</summary>
+    public int MaxClientMessageBytes { get; set; } = 64 * 1024 * 1024;
+    /// <summary>Largest startup packet (PostgreSQL itself uses 10,000).</summary>
+    public int MaxStartupPacketBytes { get; set; } = 10_000;
+    /// <summary>How long a client has to finish TLS, startup and authentication.</summary>
+    public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public int MaxSessions { get; set; } = 10_000;
+}
+
+public sealed class IdentityConfig
+{
+    public List<IssuerConfig> Issuers { get; set; } = [];
+}
+
+public sealed class IssuerConfig
+{
+    public string Name { get; set; } = "";
+    public string Issuer { get; set; } = "";
+    public List<string> Audiences { get; set; } = [];
+    public string? JwksFile { get; set; }
+    public string? JwksUri { get; set; }
+    /// <summary>Allowed signing algorithms; RS256 and ES256 unless configured.</summary>
+    public List<string> Algorithms { get; set; } = ["RS256", "ES256"];
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Minimum time between JWKS refetches triggered by an unknown kid.</summary>
+    public TimeSpan JwksRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>A principal gets the role when every listed claim matches.</summary>
+public sealed class RoleConfig
+{
+    public string Name { get; set; } = "";
+    /// <summary>Claim name → pattern (exact, or with <c>*</c> globs).</summary>
+    public Dictionary<string, string> Claims { get; set; } = new(StringComparer.Ordinal);
+}
+
+public enum UpstreamTlsMode { Disable, Prefer, Require, VerifyFull }
+
+public sealed class TlsConfig
+{
+    public string? CertFile { get; set; }
+    public string? KeyFile { get; set; }
+}
+
+public sealed class UpstreamConfig
+{
+    public string Host { get; set; } = "";
+    public int Port { get; set; } = 5432;
+    public string Database { get; set; } = "";
+    public string User { get; set; } = "";
+    public string? PasswordFile { get; set; }
+    public UpstreamTlsMode Tls { get; set; } = UpstreamTlsMode.Prefer;
+    /// <summary>CA bundle for <c>verify-full</c>; the system store when absent.</summary>
+    public string? CaFile { get; set; }
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+public sealed class TargetConfig
+{
+    public string Name { get; set; } = "";
+    public string Kind { get; set; } = "postgres";
+    public string Listen { get; set; } = "127.0.0.1:5432";
+    public TlsConfig? Tls { get; set; }
+    /// <summary>Permit cleartext tokens over plain TCP on a non-loopback listener.</summary>
+    public bool AllowInsecure { get; set; }
+    public UpstreamConfig Upstream { get; set; } = new();
+    public List<RuleConfig> Rules { get; set; } = [];
+    public List<MaskingConfig> Masking { get; set; } = [];
+    /// <summary>Line of the target in the source file (for messages).</summary>
+    public int Line { get; set; }
+}
+
+public sealed class RuleConfig
+{
+    public List<string> Roles { get; set; } = [];
+    public List<string> Allow { get; set; } = [];
+    public List<string> Deny { get; set; } = [];
+    public List<string> Review { get; set; } = [];
+    public List<string> Tables { get; set; } = [];
+    public List<string> Approvers { get; set; } = [];
+    public int Approvals { get; set; } = 1;
+    public TimeSpan? Timeout { get; set; }
+    public int Line { get; set; }
+}
+
+public sealed class MaskingConfig
+{
+    public List<string> Columns { get; set; } = [];
+    public string Strategy { get; set; } = "redact";
+    public int Keep { get; set; } = 4;
+    public List<string> Roles { get; set; } = [];
+    public List<string> ExemptRoles { get; set; } = [];
+    public int Line { get; set; }
+}

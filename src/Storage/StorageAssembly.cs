@@ -1,0 +1,4 @@
+namespace Appliance.Storage;
+
+/// <summary>Placeholder until the segment store lands (recording issue).</summary>
+internal static class StorageAssembly;
