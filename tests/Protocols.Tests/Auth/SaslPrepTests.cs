@@ -33,8 +33,11 @@ public class SaslPrepTests
     [InlineData("a\u00ad\ufdd0")] // C.4 non-character
     [InlineData("a\u00ad\u200e")] // C.8 left-to-right mark
     [InlineData("a\u00ad\U000E0041")] // C.9 tag
-    [InlineData("a\u00ad\u0378")] // unassigned
+    [InlineData("a\u00ad\u0378")] // unassigned today
+    [InlineData("\U0001F600\u00adx")] // assigned today, unassigned in Unicode 3.2 (A.1): PostgreSQL uses the raw bytes
+    [InlineData("\u2615\u00adx")] // likewise, in the BMP
     [InlineData("a\u00ad\u05d0")] // RandALCat mixed with a left-to-right letter
+    [InlineData("\u05d0\u00ad\u0e01\u05d1")] // RandALCat mixed with a Thai letter (D.2)
     [InlineData("\u05d0\u00ad\u05d11")] // RandALCat string not ending with RandALCat
     public void Prepare_RefusedBySaslPrep_UsesRawBytes(string password)
     {
