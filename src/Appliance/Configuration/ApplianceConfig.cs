@@ -12,6 +12,12 @@ public sealed class ApplianceConfig
     public List<TargetConfig> Targets { get; set; } = [];
     public ShutdownConfig Shutdown { get; set; } = new();
     public LimitsConfig Limits { get; set; } = new();
+
+    /// <summary>
+    /// Where each key path (<c>targets[0].upstream.port</c>) was in the file, for messages about
+    /// values after loading; empty for a configuration built in code.
+    /// </summary>
+    public Dictionary<string, ConfigPosition> Positions { get; set; } = new(StringComparer.Ordinal);
 }
 
 public sealed class AdminConfig
