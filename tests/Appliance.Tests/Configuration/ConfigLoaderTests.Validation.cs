@@ -1,6 +1,6 @@
-using static Appliance.Appliance.Tests.Configuration.ConfigTestText;
+using static Appliance.Tests.Configuration.ConfigTestText;
 
-namespace Appliance.Appliance.Tests.Configuration;
+namespace Appliance.Tests.Configuration;
 
 // Semantic validation: each rule reports the right line, column and key path.
 public sealed partial class ConfigLoaderTests

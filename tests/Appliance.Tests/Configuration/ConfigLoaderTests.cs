@@ -1,8 +1,8 @@
 using System.Net;
 using Appliance.Configuration;
-using static Appliance.Appliance.Tests.Configuration.ConfigTestText;
+using static Appliance.Tests.Configuration.ConfigTestText;
 
-namespace Appliance.Appliance.Tests.Configuration;
+namespace Appliance.Tests.Configuration;
 
 public sealed partial class ConfigLoaderTests
 {

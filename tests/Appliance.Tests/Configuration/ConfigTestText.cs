@@ -1,6 +1,6 @@
 using Appliance.Configuration;
 
-namespace Appliance.Appliance.Tests.Configuration;
+namespace Appliance.Tests.Configuration;
 
 /// <summary>Shared helpers: load inline YAML and assert on errors.</summary>
 internal static class ConfigTestText

@@ -1,7 +1,7 @@
 using Appliance.Configuration;
 using CsCheck;
 
-namespace Appliance.Appliance.Tests.Configuration;
+namespace Appliance.Tests.Configuration;
 
 public sealed class DurationTextTests
 {

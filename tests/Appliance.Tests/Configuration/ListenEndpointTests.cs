@@ -1,7 +1,7 @@
 using System.Net;
 using Appliance.Configuration;
 
-namespace Appliance.Appliance.Tests.Configuration;
+namespace Appliance.Tests.Configuration;
 
 public sealed class ListenEndpointTests
 {

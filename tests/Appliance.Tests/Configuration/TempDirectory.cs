@@ -1,4 +1,4 @@
-namespace Appliance.Appliance.Tests.Configuration;
+namespace Appliance.Tests.Configuration;
 
 /// <summary>A directory under /tmp removed on dispose.</summary>
 internal sealed class TempDirectory : IDisposable

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 /// <summary>Answers every request with the current JWKS (or a status code) and counts requests.</summary>
 internal sealed class JwksHandler : HttpMessageHandler

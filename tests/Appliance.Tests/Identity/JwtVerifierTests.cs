@@ -5,7 +5,7 @@ using Appliance.Identity;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 public sealed class JwtVerifierTests : IDisposable
 {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 /// <summary>A real HTTP server on 127.0.0.1 serving a JWKS document, to exercise the real HTTP stack.</summary>
 internal sealed class LoopbackJwksServer : IAsyncDisposable

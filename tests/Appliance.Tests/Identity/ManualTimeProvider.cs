@@ -1,4 +1,4 @@
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 /// <summary>A clock that moves only when told to.</summary>
 internal sealed class ManualTimeProvider : TimeProvider

@@ -5,7 +5,7 @@ using Appliance.Identity;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 /// <summary>A throwaway issuer: a key pair, its JWKS file in a temp directory, a fake clock and a minter.</summary>
 internal sealed class TestIssuer : IDisposable

@@ -1,4 +1,4 @@
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 /// <summary>Checks that a message quotes no part of a token that could be replayed or reveals its content.</summary>
 internal static class TokenLeak

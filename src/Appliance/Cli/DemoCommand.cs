@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Appliance.Demo;
+
+namespace Appliance.Cli;
+
+/// <summary><c>appliance demo</c>: the embedded default, a throwaway database behind the gateway.</summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int>("--port") { Description = "Gateway port (default 6432; 0 picks a free one)", DefaultValueFactory = _ => 6432 };
+        var selfTest = new Option<bool>("--self-test") { Description = "Run the printed commands once, report, and exit" };
+        var command = new Command("demo", "Start a throwaway PostgreSQL, a demo token issuer and the gateway, and print commands to try") { port, selfTest };
+        command.SetAction(async (parse, ct) =>
+        {
+            Console.WriteLine("Starting a throwaway PostgreSQL and the gateway…");
+            await using var env = await DemoEnvironment.StartAsync(parse.GetValue(port), ct: ct);
+            PrintCommands(env);
+            if (parse.GetValue(selfTest))
+            {
+                return await SelfTestAsync(env, ct);
+            }
+            Console.WriteLine("Press Ctrl-C to stop; everything is removed on exit.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            Console.WriteLine("Stopping…");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Psql(DemoEnvironment env, string principal, string sql) =>
+        $"PGPASSWORD=\"$(cat {env.TokenPath(principal)})\" psql \"host=localhost port={env.GatewayPort} dbname=orders user=ci sslmode=verify-full sslrootcert={env.CaPath}\" -c \"{sql}\"";
+
+    private static void PrintCommands(DemoEnvironment env)
+    {
+        Console.WriteLine($"""
+
+            Gateway:   localhost:{env.GatewayPort} (target 'orders'), TLS CA at {env.CaPath}
+            Database:  PostgreSQL on 127.0.0.1:{env.Postgres.Port}; the gateway logs in as '{DemoEnvironment.UpstreamUser}', whose password jobs never see
+            Config:    {env.ConfigPath}
+            Tokens:    {Path.GetDirectoryName(env.TokenPath("test"))}/(test|deploy|dba|outsider).jwt (signed by the demo issuer, valid 1h)
+
+            Try:
+              # a CI job with the 'test' role
+              {Psql(env, "test", "select id, name from customers")}
+
+              # a token whose claims map to no role on this target is refused at login
+              {Psql(env, "outsider", "select 1")}
+
+              # anything that is not a valid token is refused with the reason
+              PGPASSWORD=not-a-token psql "host=localhost port={env.GatewayPort} dbname=orders user=ci sslmode=verify-full sslrootcert={env.CaPath}" -c "select 1"
+
+            """);
+    }
+
+    private static async Task<int> SelfTestAsync(DemoEnvironment env, CancellationToken ct)
+    {
+        var checks = new (string Principal, string Sql, string Expect, bool ShouldSucceed)[]
+        {
+            ("test", "select name from customers order by id limit 1", "Ada Lovelace", true),
+            ("outsider", "select 1", "has no role allowed on target", false),
+        };
+        int failures = 0;
+        foreach (var (principal, sql, expect, shouldSucceed) in checks)
+        {
+            var info = new System.Diagnostics.ProcessStartInfo("psql")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                ArgumentList = { "-X", "-A", "-t", $"host=localhost port={env.GatewayPort} dbname=orders user=ci sslmode=verify-full sslrootcert={env.CaPath}", "-c", sql },
+                Environment = { ["PGPASSWORD"] = env.Token(principal) },
+            };
+            var (code, output) = await PostgresProcess.RunCapturedAsync(info, ct);
+            bool ok = (code == 0) == shouldSucceed && output.Contains(expect, StringComparison.Ordinal);
+            Console.WriteLine($"{(ok ? "ok  " : "FAIL")} {principal}: {sql} → {output.Trim()}");
+            failures += ok ? 0 : 1;
+        }
+        return failures == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,40 @@
+using Appliance.Configuration;
+using Appliance.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Hosting;
+
+/// <summary>Builds the service host for a validated configuration.</summary>
+internal static class GatewayHost
+{
+    public static IHost Build(ApplianceConfig config, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "appliance" });
+        builder.Services.AddSystemd();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        if (logging is not null)
+        {
+            logging(builder.Logging);
+        }
+        else
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.IncludeScopes = true;
+            });
+        }
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Shutdown.DrainTimeout + TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IIdentityVerifier>(_ => new JwtVerifier(config.Identity, new RoleMapper(config.Roles)));
+        builder.Services.AddSingleton<GatewayService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayService>());
+        return builder.Build();
+    }
+}

@@ -1,0 +1,27 @@
+using System.Net;
+using System.Net.Security;
+using Appliance.Configuration;
+using Appliance.Identity;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Postgres;
+
+/// <summary>What every session on one listening address shares.</summary>
+internal sealed class PgListenerContext(
+    IPEndPoint endPoint,
+    IReadOnlyDictionary<string, PgTarget> targetsByDatabase,
+    SslStreamCertificateContext? serverCertificate,
+    IIdentityVerifier identity,
+    PgCancelRegistry cancels,
+    LimitsConfig limits,
+    ILogger logger)
+{
+    public IPEndPoint EndPoint { get; } = endPoint;
+    public IReadOnlyDictionary<string, PgTarget> TargetsByDatabase { get; } = targetsByDatabase;
+    public SslStreamCertificateContext? ServerCertificate { get; } = serverCertificate;
+    public IIdentityVerifier Identity { get; } = identity;
+    public PgCancelRegistry Cancels { get; } = cancels;
+    public LimitsConfig Limits { get; } = limits;
+    public ILogger Logger { get; } = logger;
+    public bool IsLoopback { get; } = IPAddress.IsLoopback(endPoint.Address);
+}

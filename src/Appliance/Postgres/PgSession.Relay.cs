@@ -1,0 +1,120 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Appliance.Protocols.Postgres;
+
+namespace Appliance.Postgres;
+
+internal sealed partial class PgSession
+{
+    /// <summary>Largest message accepted from the upstream: PostgreSQL's own 1 GB field limit plus framing.</summary>
+    private const int MaxUpstreamMessage = 0x4000_1000;
+
+    private readonly PgFrameStream _fromClient = new(fromClient: true);
+    private readonly PgFrameStream _fromUpstream = new(fromClient: false);
+    private bool _clientTerminated;
+
+    /// <summary>
+    /// Moves messages both ways until either side ends. Returns the FATAL to send the client, if any.
+    /// </summary>
+    private async Task<(string? State, string? Message)> RelayAsync(PgConnection upstream, CancellationToken abort)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        var clientToUpstream = PumpClientAsync(upstream.Writer, stop.Token);
+        var upstreamToClient = PumpUpstreamAsync(upstream.Reader, stop.Token);
+        var first = await Task.WhenAny(clientToUpstream, upstreamToClient);
+        if (first == clientToUpstream && _clientTerminated && clientToUpstream.IsCompletedSuccessfully)
+        {
+            // After Terminate the server closes its side; let the last bytes through, briefly.
+            stop.CancelAfter(TimeSpan.FromSeconds(5));
+        }
+        else
+        {
+            stop.Cancel();
+        }
+        await Task.WhenAll(Observe(clientToUpstream), Observe(upstreamToClient));
+        abort.ThrowIfCancellationRequested();
+        if (clientToUpstream.IsCompletedSuccessfully && clientToUpstream.Result is { } clientError)
+        {
+            return (PgSqlState.ProtocolViolation, clientError);
+        }
+        if (upstreamToClient.IsCompletedSuccessfully && upstreamToClient.Result is { } upstreamError)
+        {
+            return (PgSqlState.ConnectionFailure, $"upstream of target '{_target!.Name}': {upstreamError}");
+        }
+        return (null, null);
+    }
+
+    private static async Task Observe(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception)
+        {
+            // Either side failing ends the session; the other side's state decides what the client is told.
+        }
+    }
+
+    /// <summary>Client to upstream. Returns a protocol error to report, or null at a normal end.</summary>
+    private async Task<string?> PumpClientAsync(PipeWriter upstream, CancellationToken ct)
+    {
+        var reader = _client.Reader;
+        int max = _context.Limits.MaxClientMessageBytes;
+        while (true)
+        {
+            var result = await reader.ReadAsync(ct);
+            var buffer = result.Buffer;
+            var status = _fromClient.Forward(buffer, upstream, max, ref _clientTerminated, out var consumed, out var error);
+            reader.AdvanceTo(consumed, buffer.End);
+            if (upstream.UnflushedBytes > 0 && (await upstream.FlushAsync(ct)).IsCompleted)
+            {
+                return null;
+            }
+            if (status == OperationStatus.InvalidData)
+            {
+                return error;
+            }
+            if (_clientTerminated)
+            {
+                return null;
+            }
+            if (result.IsCompleted)
+            {
+                // The client went away without Terminate; tell the server so it ends cleanly.
+                if (_fromClient.AtMessageBoundary)
+                {
+                    PgMessageWriter.WriteTerminate(upstream);
+                    await upstream.FlushAsync(ct);
+                }
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Upstream to client. Returns an error to report, or null at a normal end.</summary>
+    private async Task<string?> PumpUpstreamAsync(PipeReader reader, CancellationToken ct)
+    {
+        var client = _client.Writer;
+        bool ignored = false;
+        while (true)
+        {
+            var result = await reader.ReadAsync(ct);
+            var buffer = result.Buffer;
+            var status = _fromUpstream.Forward(buffer, client, MaxUpstreamMessage, ref ignored, out var consumed, out var error);
+            reader.AdvanceTo(consumed, buffer.End);
+            if (client.UnflushedBytes > 0 && (await client.FlushAsync(ct)).IsCompleted)
+            {
+                return null;
+            }
+            if (status == OperationStatus.InvalidData)
+            {
+                return error;
+            }
+            if (result.IsCompleted)
+            {
+                return _fromUpstream.AtMessageBoundary ? null : "closed the connection in the middle of a message";
+            }
+        }
+    }
+}

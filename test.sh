@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian/Ubuntu packages, as root or with sudo) and runs every test.
+# Tests start their own PostgreSQL (and later sshd) on loopback, in temporary directories.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+need=()
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null || need+=(postgresql-client)
+command -v pgbench >/dev/null || need+=(postgresql-contrib)
+command -v pgbouncer >/dev/null || need+=(pgbouncer)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+dotnet build Appliance.sln -c Release -warnaserror --nologo -v q
+dotnet test Appliance.sln -c Release --no-build --nologo -v q --logger "console;verbosity=normal" "$@"

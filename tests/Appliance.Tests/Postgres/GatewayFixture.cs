@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Appliance.Demo;
+using Npgsql;
+
+namespace Appliance.Tests.Postgres;
+
+/// <summary>
+/// One real PostgreSQL and one gateway for the PostgreSQL tests: the demo environment plus targets that
+/// exercise md5, trust, a wrong password and an upstream that is down.
+/// </summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    internal DemoEnvironment Env { get; private set; } = null!;
+
+    public int Port => Env.GatewayPort;
+
+    public async Task InitializeAsync()
+    {
+        Env = await DemoEnvironment.StartAsync(extraTargets: AddTestTargetsAsync);
+    }
+
+    private static async Task<string> AddTestTargetsAsync(DemoEnvironment env)
+    {
+        await env.Postgres.PsqlAsync("""
+            SET password_encryption = 'md5';
+            CREATE ROLE md5user LOGIN PASSWORD 'md5-secret';
+            CREATE ROLE trustuser LOGIN;
+            GRANT CONNECT ON DATABASE orders TO md5user, trustuser;
+            """);
+        await env.Postgres.PsqlAsync("GRANT SELECT ON customers TO md5user, trustuser;", database: "orders");
+        DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "md5"), "md5-secret");
+        DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "wrong"), "not-the-password");
+        int down = PostgresProcess.FreePort();
+        string listen = $"127.0.0.1:{env.GatewayPort}";
+        string pg = $"host: 127.0.0.1, port: {env.Postgres.Port}";
+        return $"""
+              - name: md5db
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: md5user, password_file: secrets/md5, tls: disable {"}"}
+                rules: [{"{"} roles: [test], allow: [all] {"}"}]
+              - name: trustdb
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: trustuser, tls: disable {"}"}
+                rules: [{"{"} roles: [test], allow: [all] {"}"}]
+              - name: wrongpassword
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: {DemoEnvironment.UpstreamUser}, password_file: secrets/wrong {"}"}
+                rules: [{"{"} roles: [test], allow: [all] {"}"}]
+              - name: downdb
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} host: 127.0.0.1, port: {down}, database: orders, user: nobody, tls: disable {"}"}
+                rules: [{"{"} roles: [test], allow: [all] {"}"}]
+              - name: dbaonly
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: {DemoEnvironment.UpstreamUser}, password_file: secrets/orders {"}"}
+                rules: [{"{"} roles: [dba], allow: [all] {"}"}]
+            """;
+    }
+
+    public async Task DisposeAsync() => await Env.DisposeAsync();
+
+    /// <summary>A libpq connection string through the gateway with full TLS verification.</summary>
+    public string Libpq(string database = "orders") =>
+        $"host=localhost port={Port} dbname={database} user=ci sslmode=verify-full sslrootcert={Env.CaPath}";
+
+    public NpgsqlConnection Npgsql(string token, string database = "orders", string extra = "")
+    {
+        var cs = $"Host=localhost;Port={Port};Database={database};Username=ci;Password={token};SSL Mode=VerifyFull;Root Certificate={Env.CaPath};Pooling=false;Timeout=30;{extra}";
+        return new NpgsqlConnection(cs);
+    }
+
+    /// <summary>Runs a client program (psql, pgbench) with a token as PGPASSWORD.</summary>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string program, string token, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["PGPASSWORD"] = token;
+        info.Environment["PGCONNECT_TIMEOUT"] = "30";
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
+{
+    public const string Name = "gateway";
+}
