@@ -40,7 +40,7 @@ internal sealed class IssuerKeySet
         foreach (var key in set.Keys)
         {
             // A private or shared secret in a published key set is a leak; refusing it makes the mistake loud.
-            if (key.HasPrivateKey || !string.IsNullOrEmpty(key.K))
+            if (key.HasPrivateKey || !string.IsNullOrEmpty(key.D) || !string.IsNullOrEmpty(key.P) || !string.IsNullOrEmpty(key.K))
             {
                 throw new InvalidDataException($"key '{UntrustedText.Echo(key.Kid)}' contains private or symmetric key material");
             }

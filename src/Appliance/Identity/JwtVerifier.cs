@@ -98,6 +98,7 @@ public sealed class JwtVerifier : IIdentityVerifier, IDisposable
         return problems;
     }
 
+    /// <summary>Disposes the HTTP client the verifier created (never one passed in options).</summary>
     public void Dispose() => _ownedHttp?.Dispose();
 
     private async ValueTask<IdentityResult> VerifyUncachedAsync(string token, TokenDigest digest, CancellationToken ct)

@@ -15,5 +15,6 @@ public sealed class JwtVerifierOptions
     /// <summary>Most verified tokens remembered; 0 disables the cache.</summary>
     public int CacheCapacity { get; init; } = VerifiedTokenCache.DefaultCapacity;
 
+    /// <summary>Tokens longer than this (in characters) are refused before any parsing.</summary>
     public int MaxTokenLength { get; init; } = DefaultMaxTokenLength;
 }

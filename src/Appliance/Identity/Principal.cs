@@ -3,6 +3,7 @@ namespace Appliance.Identity;
 /// <summary>A verified caller: who they are, who vouched for them, and which roles their claims earn.</summary>
 public sealed class Principal
 {
+    /// <summary>Made by a verifier after the token checked out; nothing here is validated again.</summary>
     public Principal(
         string subject,
         string issuer,

@@ -226,6 +226,30 @@ public sealed class JwtVerifierTests : IDisposable
         Assert.True(result.Reason.Length < 200, result.Reason);
     }
 
+    [Theory]
+    [InlineData("a\nb", "a\\u000ab")]
+    [InlineData("it's", "it\\u0027s")]
+    [InlineData("\u202eevil", "\\u202eevil")]
+    [InlineData("caf\u00e9", "caf\\u00e9")]
+    public async Task VerifyAsync_IssuerWithUnprintableCharacters_EchoedAsEscapes(string iss, string echoed)
+    {
+        using var verifier = _issuer.Verifier();
+
+        var result = await verifier.VerifyAsync(_issuer.Mint(issuer: iss), default);
+
+        Assert.Equal($"token issuer '{echoed}' is not configured", result.Reason);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_LongIssuer_EchoCappedAtHundredCharacters()
+    {
+        using var verifier = _issuer.Verifier();
+
+        var result = await verifier.VerifyAsync(_issuer.Mint(issuer: new string('x', 1000)), default);
+
+        Assert.Equal($"token issuer '{new string('x', 100)}...' is not configured", result.Reason);
+    }
+
     [Fact]
     public async Task VerifyAsync_MissingIssuer_RefusedAsUnknownIssuer()
     {
