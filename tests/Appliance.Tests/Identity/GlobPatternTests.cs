@@ -1,7 +1,7 @@
 using Appliance.Identity;
 using CsCheck;
 
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 public sealed class GlobPatternTests
 {

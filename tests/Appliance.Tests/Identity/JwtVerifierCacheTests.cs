@@ -1,6 +1,6 @@
 using Appliance.Identity;
 
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 public sealed class JwtVerifierCacheTests : IDisposable
 {

@@ -1,7 +1,7 @@
 using Appliance.Configuration;
 using Appliance.Identity;
 
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 public sealed class JwtVerifierConfigTests : IDisposable
 {

@@ -1,7 +1,7 @@
 using Appliance.Identity;
 using CsCheck;
 
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 /// <summary>Untrusted input must come back as a failure value, never as an exception.</summary>
 public sealed class JwtVerifierHostileInputTests : IDisposable

@@ -2,7 +2,7 @@ using System.Net;
 using Appliance.Configuration;
 using Appliance.Identity;
 
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 public sealed class JwtVerifierJwksUriTests : IDisposable
 {

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Appliance.Identity;
 using Microsoft.IdentityModel.JsonWebTokens;
 
-namespace Appliance.Appliance.Tests.Identity;
+namespace Appliance.Tests.Identity;
 
 public sealed class SigningKeysTests : IDisposable
 {
@@ -26,14 +26,14 @@ public sealed class SigningKeysTests : IDisposable
         var token = new TokenMinter(loaded, time: time).Mint(
             "https://demo.example.test", "appliance", "demo-user", TimeSpan.FromMinutes(5),
             new Dictionary<string, object> { ["groups"] = new[] { "dba", "dev" }, ["repository"] = "acme/shop" });
-        var issuer = new Configuration.IssuerConfig
+        var issuer = new global::Appliance.Configuration.IssuerConfig
         {
             Name = "demo",
             Issuer = "https://demo.example.test",
             Audiences = ["appliance"],
             JwksFile = jwksPath,
         };
-        using var verifier = new JwtVerifier(new Configuration.IdentityConfig { Issuers = [issuer] }, RoleMapper.Empty,
+        using var verifier = new JwtVerifier(new global::Appliance.Configuration.IdentityConfig { Issuers = [issuer] }, RoleMapper.Empty,
             new JwtVerifierOptions { TimeProvider = time });
 
         var result = await verifier.VerifyAsync(token, default);
