@@ -3,14 +3,40 @@ using Appliance.Protocols.Postgres;
 
 namespace Appliance.Postgres;
 
-/// <summary>
-/// Forwards whole messages from one side to the other as their original bytes, a run of complete
-/// messages at a time. A message too long to hold (COPY data, large rows) streams through once its
-/// header is seen. This is the place where later stages inspect and rewrite individual messages.
-/// </summary>
-internal sealed class PgFrameStream(bool fromClient)
+/// <summary>What an inspector wants done with one whole message.</summary>
+internal enum PgFrameAction : byte
 {
-    /// <summary>Messages at or above this size stream through instead of waiting to be whole.</summary>
+    /// <summary>Pass the original bytes on.</summary>
+    Forward,
+    /// <summary>Pass nothing on.</summary>
+    Drop,
+    /// <summary>Pass on what <see cref="IPgFrameInspector.WriteReplacement"/> writes instead.</summary>
+    Replace,
+    /// <summary>Pass the original bytes on, then stop reading this side.</summary>
+    ForwardAndStop,
+    /// <summary>A message that must not be passed on and ends the session (protocol violation).</summary>
+    Fail,
+}
+
+/// <summary>Decides per message; implemented by structs so the relay loop is specialised, not dispatched.</summary>
+internal interface IPgFrameInspector
+{
+    /// <summary>False lets a long message of this type stream through before it is whole.</summary>
+    bool NeedsWhole(byte type);
+
+    PgFrameAction Inspect(in PgFrame frame);
+
+    void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output);
+}
+
+/// <summary>
+/// Forwards messages from one side to the other as their original bytes, a run of unchanged messages
+/// per copy. Messages the inspector does not need whole stream through once their header is seen, so a
+/// large row or COPY chunk is never held in full.
+/// </summary>
+internal sealed class PgFrameStream
+{
+    /// <summary>Messages at or above this size stream through when the inspector allows it.</summary>
     private const int StreamThreshold = 64 * 1024;
 
     private long _streaming;
@@ -20,12 +46,16 @@ internal sealed class PgFrameStream(bool fromClient)
     public long BytesForwarded { get; private set; }
 
     /// <summary>
-    /// Copies every complete message of <paramref name="buffer"/> to <paramref name="output"/>.
-    /// <paramref name="terminated"/> becomes true after a Terminate message, which is forwarded last.
+    /// Handles every complete message of <paramref name="buffer"/>. Returns <see cref="OperationStatus.InvalidData"/>
+    /// with <paramref name="error"/> on a bad length or a message the inspector fails; <paramref name="stop"/>
+    /// is set after a message the inspector forwards last.
     /// </summary>
-    public OperationStatus Forward(ReadOnlySequence<byte> buffer, IBufferWriter<byte> output, int maxLength, ref bool terminated, out SequencePosition consumed, out string? error)
+    public OperationStatus Forward<TInspector>(ref TInspector inspector, ReadOnlySequence<byte> buffer, IBufferWriter<byte> output, int maxLength,
+        out SequencePosition consumed, out bool stop, out string? error)
+        where TInspector : struct, IPgFrameInspector
     {
         error = null;
+        stop = false;
         var reader = new SequenceReader<byte>(buffer);
         if (_streaming > 0)
         {
@@ -42,7 +72,7 @@ internal sealed class PgFrameStream(bool fromClient)
         var runStart = reader.Position;
         long runLength = 0;
         var status = OperationStatus.NeedMoreData;
-        while (!terminated)
+        while (!stop)
         {
             var header = PgFrameReader.TryReadHeader(ref reader, maxLength, out byte type, out int length);
             if (header == OperationStatus.InvalidData)
@@ -58,9 +88,8 @@ internal sealed class PgFrameStream(bool fromClient)
             long wire = (long)length + 1;
             if (reader.Remaining < wire)
             {
-                if (wire >= StreamThreshold)
+                if (wire >= StreamThreshold && !inspector.NeedsWhole(type))
                 {
-                    // Forward what has arrived of a long message and let the rest follow as it comes.
                     long available = reader.Remaining;
                     runLength += available;
                     reader.Advance(available);
@@ -68,19 +97,47 @@ internal sealed class PgFrameStream(bool fromClient)
                 }
                 break;
             }
+            var frame = new PgFrame(type, length, buffer.Slice(reader.Position).Slice(PgFrameReader.HeaderLength, length - 4));
             reader.Advance(wire);
-            runLength += wire;
-            if (fromClient && type == PgFrontend.Terminate)
+            switch (inspector.Inspect(in frame))
             {
-                terminated = true;
+                case PgFrameAction.Forward:
+                    runLength += wire;
+                    break;
+                case PgFrameAction.ForwardAndStop:
+                    runLength += wire;
+                    stop = true;
+                    break;
+                case PgFrameAction.Drop:
+                    CopyRun(buffer, runStart, runLength, output);
+                    runStart = reader.Position;
+                    runLength = 0;
+                    break;
+                case PgFrameAction.Replace:
+                    CopyRun(buffer, runStart, runLength, output);
+                    inspector.WriteReplacement(in frame, output);
+                    runStart = reader.Position;
+                    runLength = 0;
+                    break;
+                default:
+                    error = $"unexpected message type '{PgConnection.Printable(type)}'";
+                    status = OperationStatus.InvalidData;
+                    reader.Rewind(wire);
+                    stop = true;
+                    break;
             }
         }
-        if (runLength > 0)
-        {
-            Copy(buffer.Slice(runStart, runLength), output);
-        }
+        CopyRun(buffer, runStart, runLength, output);
         consumed = reader.Position;
         return status;
+    }
+
+    private void CopyRun(ReadOnlySequence<byte> buffer, SequencePosition start, long length, IBufferWriter<byte> output)
+    {
+        if (length > 0)
+        {
+            Copy(buffer.Slice(start, length), output);
+        }
     }
 
     private void Copy(ReadOnlySequence<byte> bytes, IBufferWriter<byte> output)

@@ -9,8 +9,8 @@ internal sealed partial class PgSession
     /// <summary>Largest message accepted from the upstream: PostgreSQL's own 1 GB field limit plus framing.</summary>
     private const int MaxUpstreamMessage = 0x4000_1000;
 
-    private readonly PgFrameStream _fromClient = new(fromClient: true);
-    private readonly PgFrameStream _fromUpstream = new(fromClient: false);
+    private readonly PgFrameStream _fromClient = new();
+    private readonly PgFrameStream _fromUpstream = new();
     private bool _clientTerminated;
 
     /// <summary>
@@ -61,11 +61,12 @@ internal sealed partial class PgSession
     {
         var reader = _client.Reader;
         int max = _context.Limits.MaxClientMessageBytes;
+        var inspector = new ClientInspector(this);
         while (true)
         {
             var result = await reader.ReadAsync(ct);
             var buffer = result.Buffer;
-            var status = _fromClient.Forward(buffer, upstream, max, ref _clientTerminated, out var consumed, out var error);
+            var status = _fromClient.Forward(ref inspector, buffer, upstream, max, out var consumed, out _, out var error);
             reader.AdvanceTo(consumed, buffer.End);
             if (upstream.UnflushedBytes > 0 && (await upstream.FlushAsync(ct)).IsCompleted)
             {
@@ -96,12 +97,12 @@ internal sealed partial class PgSession
     private async Task<string?> PumpUpstreamAsync(PipeReader reader, CancellationToken ct)
     {
         var client = _client.Writer;
-        bool ignored = false;
+        var inspector = new UpstreamInspector(this);
         while (true)
         {
             var result = await reader.ReadAsync(ct);
             var buffer = result.Buffer;
-            var status = _fromUpstream.Forward(buffer, client, MaxUpstreamMessage, ref ignored, out var consumed, out var error);
+            var status = _fromUpstream.Forward(ref inspector, buffer, client, MaxUpstreamMessage, out var consumed, out _, out var error);
             reader.AdvanceTo(consumed, buffer.End);
             if (client.UnflushedBytes > 0 && (await client.FlushAsync(ct)).IsCompleted)
             {

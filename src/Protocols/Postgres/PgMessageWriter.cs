@@ -116,6 +116,24 @@ public static class PgMessageWriter
         writer.Advance(16);
     }
 
+    /// <summary>Simple Query message.</summary>
+    public static void WriteQuery(IBufferWriter<byte> writer, string sql)
+    {
+        var span = Begin(writer, PgFrontend.Query, 4 + Cstr(sql));
+        writer.Advance(PutCstr(span, 5, sql));
+    }
+
+    /// <summary>Parse message with no parameter types.</summary>
+    public static void WriteParse(IBufferWriter<byte> writer, string statementName, string sql)
+    {
+        var span = Begin(writer, PgFrontend.Parse, 4 + Cstr(statementName) + Cstr(sql) + 2);
+        int pos = PutCstr(span, 5, statementName);
+        pos = PutCstr(span, pos, sql);
+        span[pos++] = 0;
+        span[pos++] = 0;
+        writer.Advance(pos);
+    }
+
     public static void WriteTerminate(IBufferWriter<byte> writer)
     {
         Begin(writer, PgFrontend.Terminate, 4);

@@ -1,0 +1,146 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Appliance.Protocols.Postgres;
+
+namespace Appliance.Postgres;
+
+internal sealed partial class PgSession
+{
+    // Refused statements are not answered by the gateway directly: the upstream is sent a statement that
+    // fails to parse (carrying this session's marker), so the server itself aborts the transaction, skips to
+    // Sync and answers with ReadyForQuery, exactly as for a real error. Its ErrorResponse is then replaced
+    // by the refusal. Responses therefore stay in order and both sides agree on the transaction state.
+    private readonly string _refusalMarker = "refused_by_appliance_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+    private readonly ConcurrentQueue<PendingRefusal> _refusals = new();
+    private long _cyclesSent;
+    private long _cyclesDone;
+    private bool _skipUntilSync;
+
+    /// <summary>A refusal to deliver in place of the marker error answering request cycle <see cref="Cycle"/>.</summary>
+    private sealed record PendingRefusal(long Cycle, byte[] ErrorResponse);
+
+    /// <summary>Client → upstream: decides statements and keeps the request cycles counted.</summary>
+    private readonly struct ClientInspector(PgSession session) : IPgFrameInspector
+    {
+        public bool NeedsWhole(byte type) => type is not (PgFrontend.CopyData);
+
+        public PgFrameAction Inspect(in PgFrame frame) => session.InspectClient(in frame);
+
+        public void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output) => session.WriteClientReplacement(in frame, output);
+    }
+
+    /// <summary>Upstream → client: counts ReadyForQuery and swaps marker errors for refusals.</summary>
+    private readonly struct UpstreamInspector(PgSession session) : IPgFrameInspector
+    {
+        public bool NeedsWhole(byte type) => type is PgBackend.ErrorResponse or PgBackend.ReadyForQuery or PgBackend.ParameterStatus;
+
+        public PgFrameAction Inspect(in PgFrame frame) => session.InspectUpstream(in frame);
+
+        public void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output)
+        {
+            if (session._refusals.TryPeek(out var refusal))
+            {
+                output.Write(refusal.ErrorResponse);
+            }
+        }
+    }
+
+    private PgFrameAction InspectClient(in PgFrame frame)
+    {
+        switch (frame.Type)
+        {
+            case PgFrontend.Sync:
+                _skipUntilSync = false;
+                _cyclesSent++;
+                return PgFrameAction.Forward;
+            case PgFrontend.Flush:
+            case PgFrontend.CopyData:
+            case PgFrontend.CopyDone:
+            case PgFrontend.CopyFail:
+                return PgFrameAction.Forward;
+            case PgFrontend.Terminate:
+                _clientTerminated = true;
+                return PgFrameAction.ForwardAndStop;
+            case PgFrontend.Query:
+                if (_skipUntilSync)
+                {
+                    return PgFrameAction.Drop;
+                }
+                _cyclesSent++;
+                return DecideQuery(in frame) is { } refusal ? Refuse(refusal, extended: false) : PgFrameAction.Forward;
+            case PgFrontend.FunctionCall:
+                if (_skipUntilSync)
+                {
+                    return PgFrameAction.Drop;
+                }
+                _cyclesSent++;
+                return Refuse(new Refusal("the fast-path function call interface is not allowed through the gateway; call functions with SQL", -1), extended: false);
+            case PgFrontend.Parse:
+            case PgFrontend.Bind:
+            case PgFrontend.Describe:
+            case PgFrontend.Execute:
+            case PgFrontend.Close:
+                if (_skipUntilSync)
+                {
+                    return PgFrameAction.Drop;
+                }
+                return DecideExtended(in frame) is { } extendedRefusal ? Refuse(extendedRefusal, extended: true) : PgFrameAction.Forward;
+            default:
+                return PgFrameAction.Fail;
+        }
+    }
+
+    private PgFrameAction Refuse(Refusal refusal, bool extended)
+    {
+        // Extended protocol: everything up to the next Sync belongs to the cycle that Sync closes.
+        long cycle = extended ? _cyclesSent + 1 : _cyclesSent;
+        var writer = new ArrayBufferWriter<byte>(256);
+        PgMessageWriter.WriteError(writer, "ERROR", PgSqlState.InsufficientPrivilege, refusal.Message, refusal.Detail);
+        _refusals.Enqueue(new PendingRefusal(cycle, writer.WrittenSpan.ToArray()));
+        _skipUntilSync = extended;
+        _refusedStatements++;
+        return PgFrameAction.Replace;
+    }
+
+    private void WriteClientReplacement(in PgFrame frame, IBufferWriter<byte> output)
+    {
+        if (frame.Type is PgFrontend.Query or PgFrontend.FunctionCall)
+        {
+            PgMessageWriter.WriteQuery(output, _refusalMarker);
+        }
+        else
+        {
+            PgMessageWriter.WriteParse(output, _refusalMarker, _refusalMarker);
+        }
+    }
+
+    private PgFrameAction InspectUpstream(in PgFrame frame)
+    {
+        switch (frame.Type)
+        {
+            case PgBackend.ReadyForQuery:
+                _cyclesDone++;
+                while (_refusals.TryPeek(out var done) && done.Cycle <= _cyclesDone)
+                {
+                    _refusals.TryDequeue(out _);
+                }
+                return PgFrameAction.Forward;
+            case PgBackend.ErrorResponse:
+                return _refusals.TryPeek(out var pending) && pending.Cycle == _cyclesDone + 1 && IsMarkerError(frame.Payload)
+                    ? PgFrameAction.Replace
+                    : PgFrameAction.Forward;
+            case PgBackend.ParameterStatus:
+                TrackParameter(frame.Payload);
+                return PgFrameAction.Forward;
+            default:
+                return PgFrameAction.Forward;
+        }
+    }
+
+    /// <summary>Only runs on an error while a refusal is pending, so copying the (small) payload is fine.</summary>
+    private bool IsMarkerError(ReadOnlySequence<byte> payload)
+    {
+        var bytes = payload.Length <= 8192 ? payload.ToArray() : payload.Slice(0, 8192).ToArray();
+        return bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(_refusalMarker)) >= 0;
+    }
+}

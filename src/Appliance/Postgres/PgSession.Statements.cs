@@ -1,0 +1,97 @@
+using System.Buffers;
+using System.Text;
+using Appliance.Protocols.Postgres;
+
+namespace Appliance.Postgres;
+
+/// <summary>Why a statement was refused, for the client's ErrorResponse.</summary>
+internal sealed record Refusal(string Message, int RuleIndex, string? Detail = null);
+
+internal sealed partial class PgSession
+{
+    private readonly PgStatementNames _preparedStatements = new();
+    private long _refusedStatements;
+    private volatile bool _standardConformingStrings = true;
+
+    /// <summary>Decides a simple Query message (all its statements); null when it may run.</summary>
+    private Refusal? DecideQuery(in PgFrame frame)
+    {
+        _preparedStatements.Remove([]);
+        if (!PgMessageFields.TryReadQuery(Linear(frame.Payload), out var sql))
+        {
+            return new Refusal("malformed Query message", -1);
+        }
+        return DecideSql(sql);
+    }
+
+    /// <summary>Decides an extended-protocol message; null when it may pass.</summary>
+    private Refusal? DecideExtended(in PgFrame frame)
+    {
+        var payload = Linear(frame.Payload);
+        switch (frame.Type)
+        {
+            case PgFrontend.Parse:
+                if (!PgMessageFields.TryReadParse(payload, out var name, out var sql))
+                {
+                    return new Refusal("malformed Parse message", -1);
+                }
+                if (DecideSql(sql) is { } refusal)
+                {
+                    return refusal;
+                }
+                _preparedStatements.Add(name);
+                return null;
+            case PgFrontend.Bind:
+                if (!PgMessageFields.TryReadBind(payload, out var statement))
+                {
+                    return new Refusal("malformed Bind message", -1);
+                }
+                return _preparedStatements.Contains(statement) ? null
+                    : new Refusal($"prepared statement \"{Escape(statement)}\" was not prepared through the gateway", -1);
+            case PgFrontend.Close:
+                if (PgMessageFields.TryReadClose(payload, out byte kind, out var closed) && kind == (byte)'S')
+                {
+                    _preparedStatements.Remove(closed);
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The statement-policy hook: every statement text reaching the upstream passes here.</summary>
+    private Refusal? DecideSql(ReadOnlySpan<byte> sql)
+    {
+        _ = sql;
+        return null;
+    }
+
+    private byte[] _scratch = [];
+
+    /// <summary>The payload as one span; copied only when it straddles buffer segments.</summary>
+    private ReadOnlySpan<byte> Linear(ReadOnlySequence<byte> payload)
+    {
+        if (payload.IsSingleSegment)
+        {
+            return payload.FirstSpan;
+        }
+        if (_scratch.Length < payload.Length)
+        {
+            _scratch = new byte[Math.Max(payload.Length, Math.Min(_scratch.Length * 2L, int.MaxValue))];
+        }
+        payload.CopyTo(_scratch);
+        return _scratch.AsSpan(0, (int)payload.Length);
+    }
+
+    private void TrackParameter(ReadOnlySequence<byte> payload)
+    {
+        var reader = new SequenceReader<byte>(payload);
+        if (reader.TryReadTo(out ReadOnlySpan<byte> name, 0) && reader.TryReadTo(out ReadOnlySpan<byte> value, 0)
+            && name.SequenceEqual("standard_conforming_strings"u8))
+        {
+            _standardConformingStrings = value.SequenceEqual("on"u8);
+        }
+    }
+
+    private static string Escape(ReadOnlySpan<byte> text) => PgStartupParameters.Escape(Encoding.UTF8.GetString(text));
+}
