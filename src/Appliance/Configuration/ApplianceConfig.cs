@@ -112,6 +112,8 @@ public sealed class RuleConfig
     public List<string> Deny { get; set; } = [];
     public List<string> Review { get; set; } = [];
     public List<string> Tables { get; set; } = [];
+    /// <summary>Deny/review: the rule matches statements calling one of these. Allow: permits these guarded functions.</summary>
+    public List<string> Functions { get; set; } = [];
     public List<string> Approvers { get; set; } = [];
     public int Approvals { get; set; } = 1;
     public TimeSpan? Timeout { get; set; }

@@ -15,7 +15,7 @@ internal sealed partial class ConfigBinder
     private static readonly string[] s_tlsKeys = ["cert_file", "key_file"];
     private static readonly string[] s_upstreamKeys =
         ["host", "port", "database", "user", "password_file", "tls", "ca_file", "connect_timeout"];
-    private static readonly string[] s_ruleKeys = ["roles", "allow", "deny", "review", "tables", "approvers", "approvals", "timeout"];
+    private static readonly string[] s_ruleKeys = ["roles", "allow", "deny", "review", "tables", "functions", "approvers", "approvals", "timeout"];
     private static readonly string[] s_ruleActions = ["allow", "deny", "review"];
     private static readonly string[] s_reviewOnlyKeys = ["approvers", "approvals", "timeout"];
     private static readonly string[] s_maskingKeys = ["columns", "strategy", "keep", "roles", "exempt_roles"];
@@ -409,6 +409,19 @@ internal sealed partial class ConfigBinder
             }
 
             rule.Tables = tables;
+        }
+
+        if (s.StringList("functions") is { } functions)
+        {
+            for (var i = 0; i < functions.Count; i++)
+            {
+                if (functions[i].Length == 0 || functions[i].Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '*')))
+                {
+                    Error($"{s.KeyPath("functions")}[{i}]", $"expected a function name or glob such as lo_import or pg_catalog.pg_read_*, got {ConfigText.Quote(functions[i])}");
+                }
+            }
+
+            rule.Functions = functions;
         }
 
         if (action is not null and not "review")

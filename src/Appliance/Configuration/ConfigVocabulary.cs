@@ -3,10 +3,13 @@ namespace Appliance.Configuration;
 /// <summary>The fixed words the configuration accepts, shared by the loader and the policy compiler.</summary>
 public static class ConfigVocabulary
 {
-    /// <summary>Statement classes usable in rules' allow/deny/review; <c>all</c> means every class.</summary>
+    /// <summary>
+    /// Statement classes usable in rules' allow/deny/review. <c>all</c> means every class except the ones that
+    /// reach outside the database (<c>copy_program</c>, <c>copy_file</c>), which must be named to be allowed.
+    /// </summary>
     public static IReadOnlyList<string> StatementClasses { get; } =
-        ["select", "insert", "update", "delete", "merge", "ddl", "copy_out", "copy_in",
-         "transaction", "session", "call", "do", "other", "all"];
+        ["select", "insert", "update", "delete", "merge", "ddl", "copy_out", "copy_in", "copy_program", "copy_file",
+         "transaction", "session", "lock", "maintenance", "privilege", "admin", "explain", "call", "do", "other", "all"];
 
     /// <summary>Asymmetric JWT signing algorithms an issuer may allow.</summary>
     public static IReadOnlyList<string> SigningAlgorithms { get; } =

@@ -1,0 +1,118 @@
+using Appliance.Configuration;
+using Appliance.Identity;
+
+namespace Appliance.Policy;
+
+/// <summary>One rule, compiled: roles as a set, classes as a bit mask, tables and functions as globs.</summary>
+public sealed class CompiledRule
+{
+    public CompiledRule(int index, RuleConfig config)
+    {
+        Index = index;
+        Config = config;
+        (Action, var classes) = config switch
+        {
+            { Allow.Count: > 0 } => (PolicyAction.Allow, config.Allow),
+            { Deny.Count: > 0 } => (PolicyAction.Deny, config.Deny),
+            _ => (PolicyAction.Review, config.Review),
+        };
+        ClassMask = StatementClasses.Mask(classes);
+        AnyRole = config.Roles.Contains(ConfigVocabulary.AnyRole);
+        Roles = config.Roles.ToHashSet(StringComparer.Ordinal);
+        Tables = config.Tables.Where(t => t != "*").Select(GlobPattern.Compile).ToArray();
+        AnyTable = config.Tables.Count == 0 || config.Tables.Contains("*");
+        Functions = config.Functions.Select(GlobPattern.Compile).ToArray();
+    }
+
+    public int Index { get; }
+    public RuleConfig Config { get; }
+    public PolicyAction Action { get; }
+    public uint ClassMask { get; }
+    public bool AnyRole { get; }
+    public IReadOnlySet<string> Roles { get; }
+    public bool AnyTable { get; }
+    public GlobPattern[] Tables { get; }
+    public GlobPattern[] Functions { get; }
+
+    public bool AppliesTo(IReadOnlyList<string> roles)
+    {
+        if (AnyRole) return true;
+        foreach (var role in roles)
+        {
+            if (Roles.Contains(role)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>A short human description for refusal messages: "rule 2 (line 31)".</summary>
+    public string Describe() => $"rule {Index + 1} (line {Config.Line})";
+
+    /// <summary>
+    /// Does the rule cover the statement? Allow rules need every table to fit a pattern; deny and review
+    /// rules match when any table fits (unknown tables count as fitting: fail closed either way).
+    /// Deny and review rules with functions match only statements calling one of them.
+    /// </summary>
+    public bool Matches(in StatementFacts facts)
+    {
+        if ((ClassMask & (1u << (int)facts.Class)) == 0)
+        {
+            return false;
+        }
+        if (Action != PolicyAction.Allow && Functions.Length > 0 && !AnyName(facts.Names, facts.Functions, Functions))
+        {
+            return false;
+        }
+        if (AnyTable)
+        {
+            return true;
+        }
+        if (Action == PolicyAction.Allow)
+        {
+            return facts.TablesComplete && AllNames(facts.Names, facts.Tables, Tables);
+        }
+        return !facts.TablesComplete || facts.Tables.IsEmpty || AnyName(facts.Names, facts.Tables, Tables);
+    }
+
+    /// <summary>Allow rules: may the statement call this guarded function?</summary>
+    public bool PermitsFunction(ReadOnlySpan<char> name)
+    {
+        foreach (var pattern in Functions)
+        {
+            if (pattern.IsMatch(name)) return true;
+        }
+        return false;
+    }
+
+    private static bool AllNames(ReadOnlySpan<byte> names, ReadOnlySpan<Range> ranges, GlobPattern[] patterns)
+    {
+        foreach (var range in ranges)
+        {
+            if (!Fits(names[range], patterns)) return false;
+        }
+        return true;
+    }
+
+    private static bool AnyName(ReadOnlySpan<byte> names, ReadOnlySpan<Range> ranges, GlobPattern[] patterns)
+    {
+        foreach (var range in ranges)
+        {
+            if (Fits(names[range], patterns)) return true;
+        }
+        return false;
+    }
+
+    internal static bool Fits(ReadOnlySpan<byte> name, GlobPattern[] patterns)
+    {
+        Span<char> chars = stackalloc char[256];
+        if (name.Length > chars.Length)
+        {
+            return false;
+        }
+        int n = System.Text.Encoding.UTF8.GetChars(name, chars);
+        foreach (var pattern in patterns)
+        {
+            if (pattern.IsMatch(chars[..n])) return true;
+        }
+        return false;
+    }
+}

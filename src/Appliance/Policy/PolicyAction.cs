@@ -1,0 +1,8 @@
+namespace Appliance.Policy;
+
+public enum PolicyAction : byte
+{
+    Allow,
+    Deny,
+    Review,
+}

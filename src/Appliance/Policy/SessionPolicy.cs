@@ -1,0 +1,36 @@
+namespace Appliance.Policy;
+
+/// <summary>
+/// One session's view of the policy: its target's rules and which of them apply to its principal,
+/// refreshed when the store's policy changes.
+/// </summary>
+public sealed class SessionPolicy(PolicyStore store, string target, IReadOnlyList<string> roles)
+{
+    private PolicySet? _set;
+    private TargetPolicy? _policy;
+    private bool[] _applies = [];
+
+    public string Target => target;
+
+    /// <summary>The rules in force now (null if the target has gone from the policy).</summary>
+    public TargetPolicy? Current
+    {
+        get
+        {
+            var set = store.Current;
+            if (!ReferenceEquals(set, _set))
+            {
+                _set = set;
+                _policy = set.For(target);
+                _applies = _policy?.Applicability(roles) ?? [];
+            }
+            return _policy;
+        }
+    }
+
+    public Decision Decide(in StatementFacts facts)
+    {
+        var policy = Current;
+        return policy is null ? new Decision(PolicyAction.Deny, -1, DecisionReason.NoRuleMatched) : policy.Decide(_applies, in facts);
+    }
+}

@@ -1,0 +1,27 @@
+namespace Appliance.Policy;
+
+/// <summary>
+/// What the classifier found in one statement, in the form rules match on: the class, and the tables and
+/// functions it touches as normalised, schema-qualified lowercase names packed in one buffer.
+/// </summary>
+public readonly ref struct StatementFacts(
+    StatementClass statementClass,
+    ReadOnlySpan<byte> names,
+    ReadOnlySpan<Range> tables,
+    ReadOnlySpan<Range> functions,
+    bool tablesComplete)
+{
+    public StatementClass Class { get; } = statementClass;
+
+    /// <summary>The bytes the ranges below point into.</summary>
+    public ReadOnlySpan<byte> Names { get; } = names;
+
+    /// <summary>Every table read or written, as <c>schema.table</c>.</summary>
+    public ReadOnlySpan<Range> Tables { get; } = tables;
+
+    /// <summary>Every function called, as <c>name</c> or <c>schema.name</c> as written.</summary>
+    public ReadOnlySpan<Range> Functions { get; } = functions;
+
+    /// <summary>False when the classifier could not be sure it found every table: rules with tables then fail closed.</summary>
+    public bool TablesComplete { get; } = tablesComplete;
+}

@@ -1,0 +1,60 @@
+using Appliance.Configuration;
+
+namespace Appliance.Policy;
+
+/// <summary>A target's rules, compiled once; immutable, shared by every session on the target.</summary>
+public sealed class TargetPolicy
+{
+    public TargetPolicy(TargetConfig target)
+    {
+        Target = target.Name;
+        Rules = target.Rules.Select((r, i) => new CompiledRule(i, r)).ToArray();
+    }
+
+    public string Target { get; }
+    public CompiledRule[] Rules { get; }
+
+    /// <summary>True when at least one rule names one of the roles: the connection may be opened.</summary>
+    public bool Admits(IReadOnlyList<string> roles) => Rules.Any(r => r.AppliesTo(roles));
+
+    /// <summary>Which rules apply to a principal, worked out once per session (and per policy version).</summary>
+    public bool[] Applicability(IReadOnlyList<string> roles) => Rules.Select(r => r.AppliesTo(roles)).ToArray();
+
+    /// <summary>First matching rule wins; nothing matching is a deny. Does not allocate.</summary>
+    public Decision Decide(ReadOnlySpan<bool> applies, in StatementFacts facts)
+    {
+        for (int i = 0; i < Rules.Length; i++)
+        {
+            if (!applies[i] || !Rules[i].Matches(in facts))
+            {
+                continue;
+            }
+            var rule = Rules[i];
+            if (rule.Action == PolicyAction.Allow && CallsUnpermittedGuardedFunction(rule, in facts))
+            {
+                return new Decision(PolicyAction.Deny, i, DecisionReason.GuardedFunction);
+            }
+            return new Decision(rule.Action, i, DecisionReason.RuleMatched);
+        }
+        return new Decision(PolicyAction.Deny, -1, DecisionReason.NoRuleMatched);
+    }
+
+    private static bool CallsUnpermittedGuardedFunction(CompiledRule rule, in StatementFacts facts)
+    {
+        Span<char> chars = stackalloc char[256];
+        foreach (var range in facts.Functions)
+        {
+            var name = facts.Names[range];
+            if (name.Length > chars.Length)
+            {
+                return true;
+            }
+            int n = System.Text.Encoding.UTF8.GetChars(name, chars);
+            if (GuardedFunctions.IsGuarded(chars[..n]) && !rule.PermitsFunction(chars[..n]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
