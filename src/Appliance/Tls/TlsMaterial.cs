@@ -14,7 +14,7 @@ public static class TlsMaterial
     /// <summary>Directory under state_dir holding the generated material.</summary>
     public const string DirectoryName = "tls";
 
-    /// <summary>File names inside <see cref="DirectoryName"/>.</summary>
+    /// <summary>The CA certificate clients trust (inside <see cref="DirectoryName"/>, as the other files).</summary>
     public const string CaCertificateFileName = "ca.pem";
 
     /// <summary>The CA's private key (mode 0600).</summary>
