@@ -8,7 +8,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Appliance.Tls;
 
-namespace Appliance.Appliance.Tests.Tls;
+namespace Appliance.Tests.Tls;
 
 public sealed class TlsMaterialTests : IDisposable
 {
