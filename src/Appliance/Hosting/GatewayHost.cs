@@ -1,5 +1,6 @@
 using Appliance.Configuration;
 using Appliance.Identity;
+using Appliance.Policy;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -33,6 +34,7 @@ internal static class GatewayHost
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IIdentityVerifier>(_ => new JwtVerifier(config.Identity, new RoleMapper(config.Roles)));
+        builder.Services.AddSingleton(new PolicyStore(config));
         builder.Services.AddSingleton<GatewayService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayService>());
         return builder.Build();

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using Appliance.Configuration;
 using Appliance.Identity;
+using Appliance.Policy;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Postgres;
@@ -13,6 +14,7 @@ internal sealed class PgListenerContext(
     SslStreamCertificateContext? serverCertificate,
     IIdentityVerifier identity,
     PgCancelRegistry cancels,
+    PolicyStore policies,
     LimitsConfig limits,
     ILogger logger)
 {
@@ -21,6 +23,7 @@ internal sealed class PgListenerContext(
     public SslStreamCertificateContext? ServerCertificate { get; } = serverCertificate;
     public IIdentityVerifier Identity { get; } = identity;
     public PgCancelRegistry Cancels { get; } = cancels;
+    public PolicyStore Policies { get; } = policies;
     public LimitsConfig Limits { get; } = limits;
     public ILogger Logger { get; } = logger;
     public bool IsLoopback { get; } = IPAddress.IsLoopback(endPoint.Address);

@@ -18,19 +18,25 @@ internal sealed partial class PgSession
     /// </summary>
     private async Task<(string? State, string? Message)> RelayAsync(PgConnection upstream, CancellationToken abort)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
-        var clientToUpstream = PumpClientAsync(upstream.Writer, stop.Token);
-        var upstreamToClient = PumpUpstreamAsync(upstream.Reader, stop.Token);
+        // The pumps read without a cancellation token (a registration per read costs on every message);
+        // they are stopped by cancelling their pending reads instead.
+        void Stop()
+        {
+            _client.Reader.CancelPendingRead();
+            upstream.Reader.CancelPendingRead();
+            _client.Writer.CancelPendingFlush();
+            upstream.Writer.CancelPendingFlush();
+        }
+        using var onAbort = abort.UnsafeRegister(static state => ((Action)state!)(), (Action)Stop);
+        var clientToUpstream = PumpClientAsync(upstream.Writer);
+        var upstreamToClient = PumpUpstreamAsync(upstream.Reader);
         var first = await Task.WhenAny(clientToUpstream, upstreamToClient);
         if (first == clientToUpstream && _clientTerminated && clientToUpstream.IsCompletedSuccessfully)
         {
             // After Terminate the server closes its side; let the last bytes through, briefly.
-            stop.CancelAfter(TimeSpan.FromSeconds(5));
+            await Task.WhenAny(upstreamToClient, Task.Delay(TimeSpan.FromSeconds(5), abort));
         }
-        else
-        {
-            stop.Cancel();
-        }
+        Stop();
         await Task.WhenAll(Observe(clientToUpstream), Observe(upstreamToClient));
         abort.ThrowIfCancellationRequested();
         if (clientToUpstream.IsCompletedSuccessfully && clientToUpstream.Result is { } clientError)
@@ -57,18 +63,22 @@ internal sealed partial class PgSession
     }
 
     /// <summary>Client to upstream. Returns a protocol error to report, or null at a normal end.</summary>
-    private async Task<string?> PumpClientAsync(PipeWriter upstream, CancellationToken ct)
+    private async Task<string?> PumpClientAsync(PipeWriter upstream)
     {
         var reader = _client.Reader;
         int max = _context.Limits.MaxClientMessageBytes;
         var inspector = new ClientInspector(this);
         while (true)
         {
-            var result = await reader.ReadAsync(ct);
+            var result = await reader.ReadAsync();
+            if (result.IsCanceled)
+            {
+                return null;
+            }
             var buffer = result.Buffer;
             var status = _fromClient.Forward(ref inspector, buffer, upstream, max, out var consumed, out _, out var error);
             reader.AdvanceTo(consumed, buffer.End);
-            if (upstream.UnflushedBytes > 0 && (await upstream.FlushAsync(ct)).IsCompleted)
+            if (upstream.UnflushedBytes > 0 && (await upstream.FlushAsync()) is { IsCompleted: true } or { IsCanceled: true })
             {
                 return null;
             }
@@ -86,7 +96,7 @@ internal sealed partial class PgSession
                 if (_fromClient.AtMessageBoundary)
                 {
                     PgMessageWriter.WriteTerminate(upstream);
-                    await upstream.FlushAsync(ct);
+                    await upstream.FlushAsync();
                 }
                 return null;
             }
@@ -94,17 +104,21 @@ internal sealed partial class PgSession
     }
 
     /// <summary>Upstream to client. Returns an error to report, or null at a normal end.</summary>
-    private async Task<string?> PumpUpstreamAsync(PipeReader reader, CancellationToken ct)
+    private async Task<string?> PumpUpstreamAsync(PipeReader reader)
     {
         var client = _client.Writer;
         var inspector = new UpstreamInspector(this);
         while (true)
         {
-            var result = await reader.ReadAsync(ct);
+            var result = await reader.ReadAsync();
+            if (result.IsCanceled)
+            {
+                return null;
+            }
             var buffer = result.Buffer;
             var status = _fromUpstream.Forward(ref inspector, buffer, client, MaxUpstreamMessage, out var consumed, out _, out var error);
             reader.AdvanceTo(consumed, buffer.End);
-            if (client.UnflushedBytes > 0 && (await client.FlushAsync(ct)).IsCompleted)
+            if (client.UnflushedBytes > 0 && (await client.FlushAsync()) is { IsCompleted: true } or { IsCanceled: true })
             {
                 return null;
             }

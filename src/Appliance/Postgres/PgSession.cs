@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 using Appliance.Identity;
+using Appliance.Policy;
 using Appliance.Protocols.Postgres;
 using Microsoft.Extensions.Logging;
 
@@ -19,6 +20,7 @@ internal sealed partial class PgSession
     private readonly long _id;
     private PgTarget? _target;
     private Principal? _principal;
+    private SessionPolicy? _policy;
 
     public PgSession(PgListenerContext context, Socket socket, long id)
     {
@@ -93,7 +95,11 @@ internal sealed partial class PgSession
         {
             PgMessageWriter.WriteError(_client.Writer, "FATAL", sqlState, message);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await _client.Writer.FlushAsync(timeout.Token);
+            if ((await _client.Writer.FlushAsync(timeout.Token)).IsCanceled)
+            {
+                // A cancellation left over from stopping the relay; this flush is the real one.
+                await _client.Writer.FlushAsync(timeout.Token);
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
@@ -239,13 +245,14 @@ internal sealed partial class PgSession
         {
             throw new PgProtocolException(PgSqlState.InvalidPassword, $"token rejected: {result.Reason}");
         }
-        if (!target.AdmitsAnyOf(principal.Roles))
+        if (_context.Policies.Current.For(target.Name) is not { } policy || !policy.Admits(principal.Roles))
         {
             string roles = principal.Roles.Count == 0 ? "none" : string.Join(", ", principal.Roles);
             throw new PgProtocolException(PgSqlState.InvalidAuthorization,
                 $"principal \"{PgStartupParameters.Escape(principal.Subject)}\" has no role allowed on target \"{target.Name}\" (its roles: {roles})");
         }
         _principal = principal;
+        _policy = new SessionPolicy(_context.Policies, target.Name, principal.Roles);
     }
 
     /// <summary>JWTs run to a few kilobytes; anything far larger is not a token.</summary>
