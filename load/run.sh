@@ -3,7 +3,10 @@
 # mode) and through the gateway, in one run, on loopback. Prints absolute figures and ratios to direct
 # and writes them as JSON.
 #
-#   load/run.sh pg [--duration SECONDS] [--clients N] [--smoke] [--out FILE]
+#   load/run.sh pg [--duration SECONDS] [--clients N] [--smoke] [--out FILE] [--profile DIR]
+#
+# --profile DIR adds one more `pgbench -S` pass through the gateway under `perf record` (cpu-clock, with
+# the JIT's perf map) and `strace -c`, and writes the reports to DIR.
 #
 # Everything it starts (PostgreSQL, PgBouncer, the gateway) lives in a temporary directory and is
 # stopped on exit. Bounded: every pgbench run has a fixed duration and client count.
@@ -13,13 +16,14 @@ root="$(cd "$here/.." && pwd)"
 
 suite="${1:-pg}"; shift || true
 [ "$suite" = pg ] || { echo "usage: load/run.sh pg [--duration S] [--clients N] [--smoke] [--out FILE]" >&2; exit 2; }
-duration=15; clients=8; scale=10; smoke=0; out="$here/results/pg-$(date +%Y%m%d-%H%M%S).json"
+duration=15; clients=8; scale=10; smoke=0; profile=""; out="$here/results/pg-$(date +%Y%m%d-%H%M%S).json"
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --clients) clients="$2"; shift 2 ;;
     --smoke) smoke=1; duration=2; scale=1; shift ;;
     --out) out="$2"; shift 2 ;;
+    --profile) profile="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -79,6 +83,7 @@ echo "\"bench\" \"$password\"" >"$work/userlist.txt"
 [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work/pgbouncer.ini" "$work/userlist.txt"
 "${as_pg[@]}" pgbouncer -q "$work/pgbouncer.ini" &
 pids+=($!)
+bouncer_pid=""
 
 echo "== starting the gateway on 127.0.0.1:$gw_port"
 "$appliance" token keygen --out "$work/keys" >/dev/null
@@ -104,6 +109,7 @@ targets:
         allow: [all]
 YAML
 token="$("$appliance" token mint --key "$work/keys/signing-key.pem" --issuer https://issuer.load.invalid --audience appliance --subject load --claim repository=acme/bench --ttl 2h)"
+DOTNET_PerfMapEnabled=$([ -n "$profile" ] && echo 1 || echo 0) \
 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 "$appliance" run --config "$work/appliance.yaml" >"$work/gateway.log" 2>&1 &
 gw_pid=$!; pids+=($gw_pid)
 for _ in $(seq 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$gw_port" -d bench && break; sleep 0.1; done
@@ -117,20 +123,41 @@ conn() { # conn direct|pgbouncer|gateway
   esac
 }
 secret() { [ "$1" = gateway ] && echo "$token" || echo "$password"; }
+# CPU time (user+system, in clock ticks) a process has used so far.
+cpu_ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+proxy_pid() {
+  case "$1" in
+    gateway) echo "$gw_pid" ;;
+    pgbouncer) [ -n "$bouncer_pid" ] || bouncer_pid="$(pgrep -n -x pgbouncer)"; echo "$bouncer_pid" ;;
+    *) echo "" ;;
+  esac
+}
+hz=$(getconf CLK_TCK)
 
 # run_case NAME PGBENCH-ARGS...: one line of results per path
 results="$work/results.tsv"; : >"$results"
 run_case() {
   local name="$1"; shift
+  # CASES="select-simple tpcb-like-N" limits a run to some cases.
+  if [ -n "${CASES:-}" ] && [[ " $CASES " != *" $name "* ]]; then return; fi
   for path in direct pgbouncer gateway; do
-    local output tps
+    local output tps txns pid before after cpu_us
+    pid="$(proxy_pid $path)"; before=$(cpu_ticks "$pid")
     output="$(PGPASSWORD="$(secret $path)" pgbench -n "$@" -T "$duration" "$(conn $path)" 2>&1)" || { echo "$output" >&2; echo "pgbench failed on $path" >&2; exit 1; }
+    after=$(cpu_ticks "$pid")
     tps="$(echo "$output" | awk '/^tps = / {print $3; exit}')"
-    printf '%s\t%s\t%s\n' "$name" "$path" "$tps" >>"$results"
-    printf '   %-22s %-10s %10.0f tps\n' "$name" "$path" "$tps"
+    txns="$(echo "$output" | awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}')"
+    # Proxy CPU per transaction: steadier than TPS on a noisy machine.
+    cpu_us=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
+    printf '%s\t%s\t%s\t%s\n' "$name" "$path" "$tps" "$cpu_us" >>"$results"
+    printf '   %-22s %-10s %10.0f tps   proxy cpu %6s us/txn\n' "$name" "$path" "$tps" "$cpu_us"
   done
 }
 
+echo "== warming up each path (JIT tiering, connection caches)"
+for path in direct pgbouncer gateway; do
+  PGPASSWORD="$(secret $path)" pgbench -n -S -c "$clients" -j 2 -T 3 "$(conn $path)" >/dev/null 2>&1 || true
+done
 echo "== running (each case ${duration}s per path)"
 run_case "select-simple"   -S -M simple   -c "$clients" -j 2
 run_case "select-extended" -S -M extended -c "$clients" -j 2
@@ -139,20 +166,37 @@ run_case "tpcb-like-N"     -N -M simple   -c "$clients" -j 2
 [ "$smoke" = 1 ] || run_case "select-simple-32c" -S -M simple -c 32 -j 2
 run_case "connect-churn-C" -S -M simple -C -c 4 -j 2
 
+if [ -n "$profile" ]; then
+  echo "== profiling the gateway under pgbench -S (${duration}s each for perf and strace)"
+  PGPASSWORD="$token" pgbench -n -S -c "$clients" -j 2 -T "$duration" "$(conn gateway)" >/dev/null 2>&1 &
+  bench_pid=$!
+  perf record -e cpu-clock -F 2000 -g -p "$gw_pid" -o "$profile/perf.data" -- sleep $((duration - 1)) >/dev/null 2>&1 || true
+  wait "$bench_pid"
+  perf report -i "$profile/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | head -120 >"$profile/perf-top.txt" || true
+  PGPASSWORD="$token" pgbench -n -S -c "$clients" -j 2 -T "$duration" "$(conn gateway)" >"$profile/pgbench-strace.txt" 2>&1 &
+  bench_pid=$!
+  timeout -s INT $((duration - 1)) strace -c -f -p "$gw_pid" -o "$profile/strace.txt" >/dev/null 2>&1 || true
+  wait "$bench_pid"
+  echo "   wrote $profile/perf-top.txt and $profile/strace.txt"
+fi
+
 python3 - "$results" "$out" "$duration" <<'PY'
 import json, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 cases = {}
-for name, path, tps in rows:
+cpu = {}
+for name, path, tps, cpu_us in rows:
     cases.setdefault(name, {})[path] = float(tps)
+    cpu.setdefault(name, {})[path] = float(cpu_us)
 report = {"duration_s": int(sys.argv[3]), "cases": {}}
 print()
-print(f"{'case':22} {'direct tps':>12} {'pgbouncer':>12} {'gateway':>12} {'pgb/direct':>11} {'gw/direct':>10} {'gw/pgb':>8}")
+print(f"{'case':22} {'direct tps':>12} {'pgbouncer':>12} {'gateway':>12} {'pgb/direct':>11} {'gw/direct':>10} {'gw/pgb':>8} {'cpu us/txn pgb':>15} {'gw':>6}")
 for name, v in cases.items():
     d, b, g = v["direct"], v["pgbouncer"], v["gateway"]
     report["cases"][name] = {"direct_tps": d, "pgbouncer_tps": b, "gateway_tps": g,
-                             "pgbouncer_ratio": round(b / d, 3), "gateway_ratio": round(g / d, 3)}
-    print(f"{name:22} {d:12.0f} {b:12.0f} {g:12.0f} {b/d:11.2f} {g/d:10.2f} {g/b:8.2f}")
+                             "pgbouncer_ratio": round(b / d, 3), "gateway_ratio": round(g / d, 3),
+                             "pgbouncer_cpu_us_per_txn": cpu[name]["pgbouncer"], "gateway_cpu_us_per_txn": cpu[name]["gateway"]}
+    print(f"{name:22} {d:12.0f} {b:12.0f} {g:12.0f} {b/d:11.2f} {g/d:10.2f} {g/b:8.2f} {cpu[name]['pgbouncer']:15.1f} {cpu[name]['gateway']:6.1f}")
 json.dump(report, open(sys.argv[2], "w"), indent=2)
 print(f"\nwrote {sys.argv[2]}")
 PY

@@ -112,6 +112,18 @@ internal sealed class PgConnection : IAsyncDisposable
         return status;
     }
 
+    /// <summary>Hands over bytes the login phase read but did not use, and retires the pipe reader.</summary>
+    public System.Buffers.ReadOnlySequence<byte> TakeBuffered()
+    {
+        if (!Reader.TryRead(out var result) || result.Buffer.IsEmpty)
+        {
+            return default;
+        }
+        var copy = new System.Buffers.ReadOnlySequence<byte>(result.Buffer.ToArray());
+        Reader.AdvanceTo(result.Buffer.End);
+        return copy;
+    }
+
     internal static char Printable(byte b) => b is >= 0x20 and < 0x7F ? (char)b : '?';
 
     public async ValueTask DisposeAsync()

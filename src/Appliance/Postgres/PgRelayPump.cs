@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Appliance.Protocols.Postgres;
+
+namespace Appliance.Postgres;
+
+/// <summary>
+/// One direction of a session's relay: reads from a stream into its own buffer, lets <see cref="PgFrameStream"/>
+/// decide per message, and writes the result with one write per read. Socket reads and writes go straight to
+/// the stream (no pipe in between) and take no cancellation token: the session stops a pump by shutting the
+/// socket down, which ends the pending read.
+/// </summary>
+internal sealed class PgRelayPump : IDisposable
+{
+    private const int InitialSize = 8 * 1024;
+    private const int ShrinkAbove = 256 * 1024;
+
+    private readonly PgFrameStream _frames = new();
+    private readonly RelayOutput _output = new();
+    private byte[] _buffer;
+    private int _start;
+    private int _end;
+
+    /// <param name="pending">Bytes already read from the source during login, to be relayed first.</param>
+    public PgRelayPump(ReadOnlySequence<byte> pending)
+    {
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(InitialSize, (int)pending.Length));
+        pending.CopyTo(_buffer);
+        _end = (int)pending.Length;
+    }
+
+    /// <summary>True when no message is half-forwarded, so the gateway may write its own message.</summary>
+    public bool AtMessageBoundary => _frames.AtMessageBoundary && _start == _end;
+
+    public long BytesForwarded => _frames.BytesForwarded;
+
+    /// <summary>Runs until the source ends or the inspector stops; returns a protocol error to report, or null.</summary>
+    public async Task<string?> RunAsync<TInspector>(Stream source, Stream destination, TInspector inspector, int maxLength)
+        where TInspector : struct, IPgFrameInspector
+    {
+        while (true)
+        {
+            if (_end > _start)
+            {
+                var unread = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
+                var status = _frames.Forward(ref inspector, unread, _output, maxLength, out var consumed, out bool stop, out var error);
+                _start += (int)unread.Slice(0, consumed).Length;
+                if (_output.WrittenCount > 0)
+                {
+                    await destination.WriteAsync(_output.WrittenMemory);
+                    _output.Reset();
+                }
+                if (status == OperationStatus.InvalidData)
+                {
+                    return error;
+                }
+                if (stop)
+                {
+                    return null;
+                }
+            }
+            MakeRoom(maxLength);
+            int read = await source.ReadAsync(_buffer.AsMemory(_end));
+            if (read == 0)
+            {
+                return _frames.AtMessageBoundary && _start == _end ? null : "connection closed in the middle of a message";
+            }
+            _end += read;
+        }
+    }
+
+    /// <summary>Compacts the unread bytes to the front and grows the buffer when a whole message needs more.</summary>
+    private void MakeRoom(int maxLength)
+    {
+        int unread = _end - _start;
+        if (unread == 0)
+        {
+            _start = _end = 0;
+            if (_buffer.Length > ShrinkAbove)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+            }
+            return;
+        }
+        int needed = unread >= PgFrameReader.HeaderLength
+            ? (int)Math.Min((long)BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(_start + 1)) + 1, (long)maxLength + 1)
+            : PgFrameReader.HeaderLength;
+        if (_start > 0 && (_end == _buffer.Length || _buffer.Length - _start < needed))
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, unread);
+            _start = 0;
+            _end = unread;
+        }
+        if (_end == _buffer.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, Math.Max(needed, InitialSize)));
+            Buffer.BlockCopy(_buffer, _start, larger, 0, unread);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = larger;
+            _start = 0;
+            _end = unread;
+        }
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+        _output.Dispose();
+    }
+
+    /// <summary>A pooled, reusable buffer writer for what one read turns into.</summary>
+    private sealed class RelayOutput : IBufferWriter<byte>, IDisposable
+    {
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+
+        public int WrittenCount { get; private set; }
+
+        public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, WrittenCount);
+
+        public void Reset()
+        {
+            WrittenCount = 0;
+            if (_buffer.Length > ShrinkAbove)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+            }
+        }
+
+        public void Advance(int count) => WrittenCount += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            Ensure(sizeHint);
+            return _buffer.AsMemory(WrittenCount);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            Ensure(sizeHint);
+            return _buffer.AsSpan(WrittenCount);
+        }
+
+        private void Ensure(int sizeHint)
+        {
+            int needed = WrittenCount + Math.Max(sizeHint, 1);
+            if (needed > _buffer.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+                Buffer.BlockCopy(_buffer, 0, larger, 0, WrittenCount);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = larger;
+            }
+        }
+
+        public void Dispose()
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
+}
