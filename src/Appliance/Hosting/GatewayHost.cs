@@ -11,8 +11,9 @@ internal static class GatewayHost
 {
     public static IHost Build(ApplianceConfig config, Action<ILoggingBuilder>? logging = null)
     {
+        SecretFiles.EnsurePrivate(config);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "appliance" });
-        builder.Services.AddSystemd();
+        SystemdIntegration.AddServices(builder.Services);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         if (logging is not null)
         {
@@ -22,12 +23,7 @@ internal static class GatewayHost
         {
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-                o.IncludeScopes = true;
-            });
+            SystemdIntegration.AddConsole(builder.Logging);
         }
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Shutdown.DrainTimeout + TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton(config);
@@ -35,6 +31,8 @@ internal static class GatewayHost
         builder.Services.AddSingleton<IIdentityVerifier>(_ => new JwtVerifier(config.Identity, new RoleMapper(config.Roles)));
         builder.Services.AddSingleton<GatewayService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayService>());
+        builder.Services.AddSingleton<IConfigReloadTarget, IdentityKeysReload>();
+        builder.Services.AddHostedService<ReloadSignal>();
         return builder.Build();
     }
 }
