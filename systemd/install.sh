@@ -105,7 +105,7 @@ runtimes_usable() {
 }
 
 stage=""
-cleanup() { [ -n "$stage" ] && rm -rf "$stage"; }
+cleanup() { if [ -n "$stage" ]; then rm -rf "$stage"; fi; }
 trap cleanup EXIT
 
 if [ -n "$from" ]; then
@@ -183,8 +183,9 @@ fi
 
 # ----- release ------------------------------------------------------------------------------------
 install -d -m 0755 "$opt" "$opt/releases"
-release="$(date -u +%Y%m%dT%H%M%SZ)"
-[ -e "$opt/releases/$release" ] && release="$release-$$"
+# Names sort in installation order: --rollback and pruning rely on it.
+release="$(date -u +%Y%m%dT%H%M%S.%NZ)"
+while [ -e "$opt/releases/$release" ]; do release="$(date -u +%Y%m%dT%H%M%S.%NZ)"; done
 previous=$(current_release)
 cp -a "$build/." "$opt/releases/$release.tmp/"
 printf 'release=%s\nbuild=%s\ninstalled=%s\n' "$release" "$build_info" "$(date -u +%FT%TZ)" > "$opt/releases/$release.tmp/RELEASE"

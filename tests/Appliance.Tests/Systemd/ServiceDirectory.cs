@@ -36,7 +36,7 @@ internal sealed class ServiceDirectory : IDisposable
     public string CaPath => System.IO.Path.Combine(StateDir, "tls", "ca.pem");
 
     /// <summary>The configuration the tests start from: the demo issuer and one PostgreSQL target.</summary>
-    public string ConfigYaml(string drainTimeout, string listen = "") => $"""
+    public string ConfigYaml(string drainTimeout, string listen = "", string upstreamHost = "127.0.0.1") => $"""
         state_dir: {StateDir}
         identity:
           issuers:
@@ -53,7 +53,7 @@ internal sealed class ServiceDirectory : IDisposable
           - name: orders
             kind: postgres
             listen: {(listen.Length > 0 ? listen : $"127.0.0.1:{Port}")}
-            upstream: {"{"} host: 127.0.0.1, port: {_fx.Env.Postgres.Port}, database: orders, user: {DemoEnvironment.UpstreamUser}, password_file: secrets/orders, tls: prefer {"}"}
+            upstream: {"{"} host: {upstreamHost}, port: {_fx.Env.Postgres.Port}, database: orders, user: {DemoEnvironment.UpstreamUser}, password_file: secrets/orders, tls: prefer {"}"}
             rules:
               - roles: [test]
                 allow: [select]

@@ -51,7 +51,7 @@ public sealed partial class ServiceLifecycleTests(SystemdFixture fx, ITestOutput
         await using var service = ServiceProcess.Start(fx, dir, notify);
         started.SetResult(service);
 
-        var ready = await notify.WaitForAsync("READY=1", StartTimeout);
+        var ready = await service.WaitForNotifyAsync(notify, "READY=1", StartTimeout);
         var toReady = clock.Elapsed;
         output.WriteLine($"start-up to READY=1: {toReady.TotalMilliseconds:0} ms ({fx.Unit.Get("Service", "ExecStart")})");
         Assert.Equal("accepted", probe);
@@ -99,7 +99,7 @@ public sealed partial class ServiceLifecycleTests(SystemdFixture fx, ITestOutput
         {
             await using var notify = new NotifySocket(dir.NotifySocketPath);
             await using var service = ServiceProcess.Start(fx, dir, notify, journal);
-            await notify.WaitForAsync("READY=1", StartTimeout);
+            await service.WaitForNotifyAsync(notify, "READY=1", StartTimeout);
             var listening = await service.WaitForLineAsync("PostgreSQL listener on", StepTimeout);
             service.Signal(Posix.SigTerm);
             Assert.Equal(0, await service.WaitForExitAsync(StepTimeout));
@@ -125,7 +125,7 @@ public sealed partial class ServiceLifecycleTests(SystemdFixture fx, ITestOutput
         using var dir = new ServiceDirectory(fx);
         await using var notify = new NotifySocket(dir.NotifySocketPath);
         await using var service = ServiceProcess.Start(fx, dir, notify);
-        await notify.WaitForAsync("READY=1", StartTimeout);
+        await service.WaitForNotifyAsync(notify, "READY=1", StartTimeout);
         var (rotatedJwks, rotatedToken) = RotatedKey();
         await AssertLoginRefusedAsync(dir, rotatedToken);
 
@@ -152,7 +152,7 @@ public sealed partial class ServiceLifecycleTests(SystemdFixture fx, ITestOutput
         using var dir = new ServiceDirectory(fx);
         await using var notify = new NotifySocket(dir.NotifySocketPath);
         await using var service = ServiceProcess.Start(fx, dir, notify);
-        await notify.WaitForAsync("READY=1", StartTimeout);
+        await service.WaitForNotifyAsync(notify, "READY=1", StartTimeout);
         await using var open = Connect(dir, fx.Env.Token("test"));
         await open.OpenAsync();
         var (rotatedJwks, rotatedToken) = RotatedKey();

@@ -17,13 +17,30 @@ internal sealed class ServiceProcess : IAsyncDisposable
     private readonly List<string> _lines = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ServiceProcess(Process process, IReadOnlyList<string> commandLine)
+    private readonly bool _traced;
+    private int _servicePid;
+
+    private ServiceProcess(Process process, IReadOnlyList<string> commandLine, bool traced)
     {
         _process = process;
         CommandLine = commandLine;
+        _traced = traced;
     }
 
-    public int Pid => _process.Id;
+    /// <summary>The gateway's process id (under strace, the tracer's only child).</summary>
+    public int Pid
+    {
+        get
+        {
+            if (!_traced) return _process.Id;
+            if (_servicePid == 0)
+            {
+                var children = File.ReadAllText($"/proc/{_process.Id}/task/{_process.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                _servicePid = int.Parse(Assert.Single(children), CultureInfo.InvariantCulture);
+            }
+            return _servicePid;
+        }
+    }
     public IReadOnlyList<string> CommandLine { get; }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
@@ -40,7 +57,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
     public string Output => string.Join('\n', Lines);
 
     /// <param name="journal">Sets <c>JOURNAL_STREAM</c> as systemd does when output goes to the journal.</param>
-    public static ServiceProcess Start(SystemdFixture fx, ServiceDirectory dir, NotifySocket? notify, bool journal = true)
+    /// <param name="tracePath">Runs everything under <c>strace -f</c>, writing the trace there.</param>
+    /// <param name="wrapper">A command run as the service user that ends by exec'ing the words after it (a sandbox).</param>
+    public static ServiceProcess Start(SystemdFixture fx, ServiceDirectory dir, NotifySocket? notify, bool journal = true, string? tracePath = null, IReadOnlyList<string>? wrapper = null)
     {
         var unit = fx.Unit;
         var exec = unit.ExecStart().ToList();
@@ -53,6 +72,10 @@ internal sealed class ServiceProcess : IAsyncDisposable
         Assert.Equal("/var/lib/appliance", unit.Get("Service", "WorkingDirectory"));
 
         var command = new List<string>();
+        if (tracePath is not null)
+        {
+            command.AddRange(["strace", "-f", "-qq", "-e", "signal=none", "-o", tracePath, "--"]);
+        }
         if (unit.Get("Service", "LimitNOFILE") is { } nofile)
         {
             // systemd raises the limit with its own privileges; a test machine without CAP_SYS_RESOURCE (a
@@ -75,6 +98,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         command.Add($"--ambient-caps=-all{ambient}");
         command.Add($"--bounding-set=-all{bounding}");
         command.Add("--");
+        command.AddRange(wrapper ?? []);
         command.AddRange(exec);
 
         var info = new ProcessStartInfo(command[0])
@@ -111,7 +135,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var service = new ServiceProcess(process, command);
+        var service = new ServiceProcess(process, command, tracePath is not null);
         process.OutputDataReceived += (_, e) => service.Add(e.Data);
         process.ErrorDataReceived += (_, e) => service.Add(e.Data);
         process.Start();
@@ -175,6 +199,18 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for <paramref name="assignment"/> on the notify socket, failing at once if the service exits first.</summary>
+    public async Task<NotifySocket.Notification> WaitForNotifyAsync(NotifySocket notify, string assignment, TimeSpan timeout, int skip = 0)
+    {
+        var wait = notify.WaitForAsync(assignment, timeout, skip);
+        var exited = _process.WaitForExitAsync();
+        if (await Task.WhenAny(wait, exited) != wait && !wait.IsCompleted)
+        {
+            throw new InvalidOperationException($"the service exited ({_process.ExitCode}) before sending {assignment}; output:\n{Output}");
+        }
+        return await wait;
+    }
+
     public void Signal(int signal) => Posix.Signal(Pid, signal);
 
     /// <summary>Waits for the process to exit; returns its exit code.</summary>
@@ -196,6 +232,10 @@ internal sealed class ServiceProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
+            if (_traced)
+            {
+                Posix.Signal(Pid, Posix.SigKill); // a killed tracer would leave its tracee running
+            }
             _process.Kill();
             await _process.WaitForExitAsync();
         }
