@@ -11,6 +11,10 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null || need+=(postgresql-client)
 command -v pgbench >/dev/null || need+=(postgresql-contrib)
 command -v pgbouncer >/dev/null || need+=(pgbouncer)
+# systemd tests: systemd-analyze/-sysusers/-tmpfiles (the package only; systemd is not booted), strace, seccomp
+command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v strace >/dev/null || need+=(strace)
+/usr/bin/python3 -c 'import seccomp' 2>/dev/null || need+=(python3-seccomp)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   "${sudo_cmd[@]}" apt-get update -qq

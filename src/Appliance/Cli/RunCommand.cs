@@ -18,6 +18,15 @@ internal static class RunCommand
             {
                 return 2;
             }
+            var secrets = SecretFiles.Problems(loaded);
+            if (secrets.Count > 0)
+            {
+                foreach (var problem in secrets)
+                {
+                    Console.Error.WriteLine($"appliance: refusing to start: {problem}");
+                }
+                return 2;
+            }
             try
             {
                 using var host = GatewayHost.Build(loaded);

@@ -12,8 +12,9 @@ internal static class GatewayHost
 {
     public static IHost Build(ApplianceConfig config, Action<ILoggingBuilder>? logging = null)
     {
+        SecretFiles.EnsurePrivate(config);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "appliance" });
-        builder.Services.AddSystemd();
+        SystemdIntegration.AddServices(builder.Services);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         if (logging is not null)
         {
@@ -23,12 +24,7 @@ internal static class GatewayHost
         {
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-                o.IncludeScopes = true;
-            });
+            SystemdIntegration.AddConsole(builder.Logging);
         }
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Shutdown.DrainTimeout + TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton(config);
@@ -37,6 +33,8 @@ internal static class GatewayHost
         builder.Services.AddSingleton(new PolicyStore(config));
         builder.Services.AddSingleton<GatewayService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayService>());
+        builder.Services.AddSingleton<IConfigReloadTarget, IdentityKeysReload>();
+        builder.Services.AddHostedService<ReloadSignal>();
         return builder.Build();
     }
 }
