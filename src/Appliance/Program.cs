@@ -13,6 +13,7 @@ public static class Program
             CheckCommand.Create(),
             DemoCommand.Create(),
             TokenCommand.Create(),
+            ReloadCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }

@@ -23,6 +23,8 @@ public sealed class ApplianceConfig
 public sealed class AdminConfig
 {
     public string Listen { get; set; } = "127.0.0.1:8080";
+    /// <summary>Roles whose tokens may call the admin API (policy reload).</summary>
+    public List<string> Roles { get; set; } = [];
 }
 
 public sealed class ShutdownConfig

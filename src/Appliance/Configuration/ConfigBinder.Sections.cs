@@ -6,7 +6,7 @@ namespace Appliance.Configuration;
 internal sealed partial class ConfigBinder
 {
     private static readonly string[] s_rootKeys = ["state_dir", "admin", "identity", "roles", "targets", "shutdown", "limits"];
-    private static readonly string[] s_adminKeys = ["listen"];
+    private static readonly string[] s_adminKeys = ["listen", "roles"];
     private static readonly string[] s_identityKeys = ["issuers"];
     private static readonly string[] s_issuerKeys =
         ["name", "issuer", "audiences", "jwks_file", "jwks_uri", "algorithms", "clock_skew", "jwks_refresh_interval"];
@@ -51,7 +51,8 @@ internal sealed partial class ConfigBinder
         }
 
         IPEndPoint? adminEndpoint = null;
-        if (section.Section("admin", s_adminKeys) is { } admin)
+        var adminSection = section.Section("admin", s_adminKeys);
+        if (adminSection is { } admin)
         {
             config.Admin = new AdminConfig();
             if (admin.String("listen", required: true) is { Length: > 0 } listen)
@@ -59,6 +60,7 @@ internal sealed partial class ConfigBinder
                 config.Admin.Listen = listen;
                 adminEndpoint = ParseListen(admin.KeyPath("listen"), listen);
             }
+            config.Admin.Roles = admin.StringList("roles") ?? [];
         }
 
         if (section.Section("identity", s_identityKeys) is { } identity)
@@ -68,6 +70,10 @@ internal sealed partial class ConfigBinder
 
         // Roles first: rules and masking entries refer to role names.
         BindRoles(section, config.Roles);
+        if (adminSection is not null && config.Admin is not null)
+        {
+            CheckRoleReferences(adminSection.KeyPath("roles"), config.Admin.Roles, allowAny: false);
+        }
         var listeners = new List<BoundListener>();
         BindTargets(section, config.Targets, listeners);
         CheckListeners(listeners, adminEndpoint);

@@ -1,3 +1,4 @@
+using Appliance.Admin;
 using Appliance.Configuration;
 using Appliance.Identity;
 using Appliance.Policy;
@@ -34,7 +35,11 @@ internal static class GatewayHost
         builder.Services.AddSingleton<GatewayService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayService>());
         builder.Services.AddSingleton<IConfigReloadTarget, IdentityKeysReload>();
-        builder.Services.AddHostedService<ReloadSignal>();
+        builder.Services.AddSingleton<IConfigReloadTarget, PolicyReload>();
+        builder.Services.AddSingleton<ReloadSignal>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReloadSignal>());
+        builder.Services.AddSingleton<AdminService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AdminService>());
         return builder.Build();
     }
 }

@@ -63,13 +63,31 @@ internal sealed class ReloadSignal(ApplianceConfig startConfig, IServiceProvider
     }
 
     /// <summary>Reads, validates and applies the configuration file once. Returns true when it was applied.</summary>
-    internal async Task<bool> ReloadAsync(CancellationToken ct)
+    internal async Task<bool> ReloadAsync(CancellationToken ct) => (await ReloadWithProblemsAsync(ct)).Count == 0;
+
+    /// <summary>As <see cref="ReloadAsync"/>, returning every problem (empty when the configuration was applied).</summary>
+    internal async Task<IReadOnlyList<string>> ReloadWithProblemsAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            return await ReloadOnceAsync(ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    private async Task<IReadOnlyList<string>> ReloadOnceAsync(CancellationToken ct)
     {
         var path = startConfig.SourcePath;
         if (path.Length == 0)
         {
             logger.LogWarning("reload requested, but this configuration did not come from a file; nothing to reload");
-            return false;
+            return ["this configuration did not come from a file; nothing to reload"];
         }
         var notifier = services.GetService<ISystemdNotifier>();
         Notify(notifier, $"RELOADING=1\nMONOTONIC_USEC={MonotonicMicroseconds()}\nSTATUS=reloading {path}");
@@ -90,7 +108,7 @@ internal sealed class ReloadSignal(ApplianceConfig startConfig, IServiceProvider
                 logger.LogError("configuration reload rejected: {Problem}", problem);
             }
             Notify(notifier, $"READY=1\nSTATUS=reload rejected ({problems.Count} problems, see the journal); running with the previous configuration");
-            return false;
+            return problems;
         }
 
         var failed = 0;
@@ -103,6 +121,7 @@ internal sealed class ReloadSignal(ApplianceConfig startConfig, IServiceProvider
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 failed++;
+                problems.Add($"{target.GetType().Name}: {e.Message}");
                 logger.LogError("configuration reload: {Component} could not apply the new configuration: {Error}", target.GetType().Name, e.Message);
             }
         }
@@ -115,7 +134,7 @@ internal sealed class ReloadSignal(ApplianceConfig startConfig, IServiceProvider
         {
             Notify(notifier, $"READY=1\nSTATUS=configuration reload incomplete ({failed} components failed, see the journal)");
         }
-        return failed == 0;
+        return problems;
     }
 
     private static void Notify(ISystemdNotifier? notifier, string state)
