@@ -210,7 +210,17 @@ internal ref partial struct SqlParser
         {
             return DdlOnOtherObject();
         }
-        return DdlOnRelation(list: false);
+        Accept(SqlKeyword.Only);
+        if (ParseRelation(write: true, out var table))
+        {
+            _ddlTarget = table;
+        }
+        if (Accept(SqlKeyword.Using))
+        {
+            Advance(); // the access method, not a call
+        }
+        ScanDdlRest();
+        return SqlStatementClass.Ddl;
     }
 
     // CREATE [CONSTRAINT] TRIGGER name {BEFORE|AFTER|INSTEAD OF} events ON table [FROM referenced] ...
@@ -512,6 +522,19 @@ internal ref partial struct SqlParser
                 if (IsNameToken(_r.Current, false))
                 {
                     RecordWrite(new SqlObjectName(SqlName.From(_r.Current), _ddlTarget.Name));
+                    Advance();
+                }
+                return true;
+            case SqlKeyword.Exclude:
+                // EXCLUDE USING gist (...): an access method, not a call.
+                if (PeekKw() != SqlKeyword.Using)
+                {
+                    return false;
+                }
+                Advance();
+                Advance();
+                if (IsNameToken(_r.Current, false) && PeekKind() == SqlTokenKind.LeftParen)
+                {
                     Advance();
                 }
                 return true;

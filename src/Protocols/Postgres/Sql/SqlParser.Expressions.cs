@@ -54,9 +54,7 @@ internal ref partial struct SqlParser
                     ScanParenthesized();
                     break;
                 case SqlTokenKind.LeftBracket:
-                    Advance();
-                    ScanExpression(Stops.None);
-                    Close();
+                    ScanParenthesized();
                     break;
                 case SqlTokenKind.DoubleColon:
                     Advance();
@@ -271,6 +269,8 @@ internal ref partial struct SqlParser
             case SqlKeyword.Of:
             case SqlKeyword.Include:
             case SqlKeyword.Options:
+            case SqlKeyword.Instead:
+            case SqlKeyword.Also:
             case SqlKeyword.Values:
             case SqlKeyword.Exists:
             case SqlKeyword.Row:
@@ -306,7 +306,7 @@ internal ref partial struct SqlParser
         }
     }
 
-    // Current is '('.
+    // Current is '(' (or '[' of a subscript or array constructor).
     private void ScanParenthesized()
     {
         if (_depth >= MaxDepth)
@@ -316,7 +316,7 @@ internal ref partial struct SqlParser
             return;
         }
         _depth++;
-        bool query = IsQueryAfterParen();
+        bool query = Kind == SqlTokenKind.LeftParen && IsQueryAfterParen();
         Advance();
         if (query)
         {
