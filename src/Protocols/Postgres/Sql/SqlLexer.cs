@@ -131,6 +131,12 @@ public ref struct SqlLexer
                 {
                     return ScanNumber(s, pos, out token);
                 }
+                if (pos + 1 < n && s[pos + 1] == '.')
+                {
+                    // ".." (PL/pgSQL ranges) is one token to the server.
+                    token = new SqlToken(SqlTokenKind.Operator, SqlTokenFlags.None, SqlKeyword.None, pos, 2);
+                    return OperationStatus.Done;
+                }
                 return Single(SqlTokenKind.Dot, pos, out token);
             case 0:
                 return Fail(pos, NulByte, out token, out error);
