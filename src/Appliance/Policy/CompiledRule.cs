@@ -58,7 +58,7 @@ public sealed class CompiledRule
         {
             return false;
         }
-        if (Action != PolicyAction.Allow && Functions.Length > 0 && !AnyName(facts.Names, facts.Functions, Functions))
+        if (Action != PolicyAction.Allow && Functions.Length > 0 && facts.FunctionsComplete && !AnyName(facts.Names, facts.Functions, Functions))
         {
             return false;
         }
@@ -68,7 +68,7 @@ public sealed class CompiledRule
         }
         if (Action == PolicyAction.Allow)
         {
-            return facts.TablesComplete && AllNames(facts.Names, facts.Tables, Tables);
+            return facts.TablesComplete && AllNames(facts.Names, facts.Tables, Tables, catalogReadsFit: facts.Class is StatementClass.Select or StatementClass.Explain);
         }
         return !facts.TablesComplete || facts.Tables.IsEmpty || AnyName(facts.Names, facts.Tables, Tables);
     }
@@ -83,11 +83,20 @@ public sealed class CompiledRule
         return false;
     }
 
-    private static bool AllNames(ReadOnlySpan<byte> names, ReadOnlySpan<Range> ranges, GlobPattern[] patterns)
+    /// <summary>
+    /// Every name fits a pattern. Reading the system catalogs fits any allow rule: drivers read them on every
+    /// connection (type loading, psql's \d), PostgreSQL lets every role read them, and they hold metadata.
+    /// </summary>
+    private static bool AllNames(ReadOnlySpan<byte> names, ReadOnlySpan<Range> ranges, GlobPattern[] patterns, bool catalogReadsFit)
     {
         foreach (var range in ranges)
         {
-            if (!Fits(names[range], patterns)) return false;
+            var name = names[range];
+            if (catalogReadsFit && (name.StartsWith("pg_catalog."u8) || name.StartsWith("information_schema."u8)))
+            {
+                continue;
+            }
+            if (!Fits(name, patterns)) return false;
         }
         return true;
     }

@@ -9,7 +9,8 @@ public readonly ref struct StatementFacts(
     ReadOnlySpan<byte> names,
     ReadOnlySpan<Range> tables,
     ReadOnlySpan<Range> functions,
-    bool tablesComplete)
+    bool tablesComplete,
+    bool functionsComplete = true)
 {
     public StatementClass Class { get; } = statementClass;
 
@@ -24,4 +25,7 @@ public readonly ref struct StatementFacts(
 
     /// <summary>False when the classifier could not be sure it found every table: rules with tables then fail closed.</summary>
     public bool TablesComplete { get; } = tablesComplete;
+
+    /// <summary>False when calls may be hidden from the classifier: guarded-function checks then fail closed.</summary>
+    public bool FunctionsComplete { get; } = functionsComplete;
 }

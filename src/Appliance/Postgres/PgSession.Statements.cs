@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Appliance.Protocols.Postgres;
+using Microsoft.Extensions.Logging;
 
 namespace Appliance.Postgres;
 
@@ -11,6 +12,7 @@ internal sealed partial class PgSession
 {
     private readonly PgStatementNames _preparedStatements = new();
     private long _refusedStatements;
+    private PgStatementGate? _gate;
     private volatile bool _standardConformingStrings = true;
 
     /// <summary>Decides a simple Query message (all its statements); null when it may run.</summary>
@@ -62,8 +64,13 @@ internal sealed partial class PgSession
     /// <summary>The statement-policy hook: every statement text reaching the upstream passes here.</summary>
     private Refusal? DecideSql(ReadOnlySpan<byte> sql)
     {
-        _ = sql;
-        return null;
+        _gate!.StandardConformingStrings = _standardConformingStrings;
+        var refusal = _gate.Decide(sql);
+        if (refusal is not null)
+        {
+            _context.Logger.LogInformation("statement refused for {Principal} on target {Target}: rule {Rule}", _principal!.Subject, _target!.Name, refusal.RuleIndex + 1);
+        }
+        return refusal;
     }
 
     private byte[] _scratch = [];

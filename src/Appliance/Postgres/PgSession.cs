@@ -21,6 +21,7 @@ internal sealed partial class PgSession
     private PgTarget? _target;
     private Principal? _principal;
     private SessionPolicy? _policy;
+    private bool _searchPathAtStartup;
 
     public PgSession(PgListenerContext context, Socket socket, long id)
     {
@@ -197,6 +198,13 @@ internal sealed partial class PgSession
             {
                 throw new PgProtocolException(PgSqlState.FeatureNotSupported, refusal);
             }
+            if (p.Key.Equals("client_encoding", StringComparison.OrdinalIgnoreCase) && !p.Value.Equals("auto", StringComparison.OrdinalIgnoreCase)
+                && !Appliance.Protocols.Postgres.Sql.SqlLexerOptions.IsAsciiSafeClientEncoding(Encoding.UTF8.GetBytes(p.Value)))
+            {
+                throw new PgProtocolException(PgSqlState.FeatureNotSupported,
+                    $"client_encoding '{PgStartupParameters.Escape(p.Value)}' is not supported through the gateway (its multi-byte characters can hide quotes); use UTF8");
+            }
+            _searchPathAtStartup |= p.Key.Equals("search_path", StringComparison.OrdinalIgnoreCase);
         }
         string? user = parameters.FirstOrDefault(p => p.Key == "user").Value;
         if (string.IsNullOrEmpty(user))
@@ -253,6 +261,7 @@ internal sealed partial class PgSession
         }
         _principal = principal;
         _policy = new SessionPolicy(_context.Policies, target.Name, principal.Roles);
+        _gate = new PgStatementGate(_policy, _searchPathAtStartup);
     }
 
     /// <summary>JWTs run to a few kilobytes; anything far larger is not a token.</summary>

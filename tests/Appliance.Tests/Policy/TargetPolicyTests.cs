@@ -63,6 +63,14 @@ public sealed class TargetPolicyTests
     }
 
     [Fact]
+    public void Decide_CatalogReads_FitAllowRulesWithTablesButWritesDoNot()
+    {
+        var policy = Compile(Allow(["test"], ["select", "insert"], ["public.*"]));
+        Assert.True(Decide(policy, ["test"], StatementClass.Select, ["pg_catalog.pg_type", "information_schema.tables", "public.a"]).IsAllowed);
+        Assert.False(Decide(policy, ["test"], StatementClass.Insert, ["pg_catalog.pg_type"]).IsAllowed);
+    }
+
+    [Fact]
     public void Decide_TablesUnknown_AllowWithTablesFailsClosedAndDenyMatches()
     {
         var allow = Compile(Allow(["test"], ["select"], ["public.*"]));
