@@ -44,6 +44,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     public string ConfigPath => Path.Combine(Directory, "appliance.yaml");
     public string CaPath => Path.Combine(Directory, "state", "tls", "ca.pem");
     public int GatewayPort { get; private set; }
+    public int AdminPort { get; private set; }
     public string UpstreamPassword { get; private set; } = "";
 
     public string TokenPath(string principal) => Path.Combine(Directory, "tokens", principal + ".jwt");
@@ -78,6 +79,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
                 WriteSecret(env.TokenPath(principal), env.Token(principal));
             }
             env.GatewayPort = gatewayPort == 0 ? PostgresProcess.FreePort() : gatewayPort;
+            env.AdminPort = PostgresProcess.FreePort();
             string extra = extraTargets is null ? "" : await extraTargets(env);
             await File.WriteAllTextAsync(env.ConfigPath, env.ConfigYaml(extra), ct);
             var loaded = ConfigLoader.LoadFile(env.ConfigPath);
@@ -119,8 +121,11 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     }
 
     private string ConfigYaml(string extraTargets) => $"""
-        # Written by `appliance demo`: a demo issuer, three roles and one PostgreSQL target.
+        # Written by `appliance demo`: a demo issuer, three roles and one PostgreSQL target with its policy.
         state_dir: {Path.Combine(Directory, "state")}
+        admin:
+          listen: 127.0.0.1:{AdminPort}
+          roles: [dba]
         identity:
           issuers:
             - name: demo
@@ -141,11 +146,13 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             listen: 127.0.0.1:{GatewayPort}
             upstream: {"{"} host: 127.0.0.1, port: {Postgres.Port}, database: orders, user: {UpstreamUser}, password_file: secrets/orders, tls: prefer {"}"}
             rules:
+              - roles: [test, deploy]
+                deny: [copy_in, do]
               - roles: [test]
-                allow: [select]
+                allow: [select, transaction, session]
                 tables: ["public.*"]
               - roles: [deploy]
-                allow: [select, insert, update, delete]
+                allow: [select, insert, update, delete, transaction, session]
               - roles: [deploy]
                 review: [ddl]
                 approvers: [dba]

@@ -8,6 +8,9 @@ public sealed class PgClientTests(GatewayFixture fx)
 {
     private string TestToken => fx.Env.Token("test");
 
+    /// <summary>The demo's dba role may run anything (pgbench -i, temp tables, COPY FROM).</summary>
+    private string DbaToken => fx.Env.Token("dba");
+
     [Fact]
     public async Task Psql_SelectOverVerifiedTls_ReturnsRows()
     {
@@ -31,7 +34,7 @@ public sealed class PgClientTests(GatewayFixture fx)
     {
         var file = Path.Combine(fx.Env.Directory, $"copy-{Guid.NewGuid():N}.csv");
         await File.WriteAllTextAsync(file, string.Join('\n', Enumerable.Range(1, 500).Select(i => $"{i},{i * 2}")) + "\n");
-        var (code, stdout, stderr) = await GatewayFixture.RunAsync("psql", TestToken, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", fx.Libpq(),
+        var (code, stdout, stderr) = await GatewayFixture.RunAsync("psql", DbaToken, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", fx.Libpq(),
             "-c", "create temp table t (a int, b int)",
             "-c", $"\\copy t from '{file}' csv",
             "-c", "select count(*), sum(b) from t",
@@ -58,9 +61,9 @@ public sealed class PgClientTests(GatewayFixture fx)
     public async Task Pgbench_ShortRun_AllTransactionsSucceed(string mode)
     {
         string db = "orders";
-        var init = await GatewayFixture.RunAsync("pgbench", TestToken, "-i", "-s", "1", "-q", "--unlogged-tables", fx.Libpq(db));
+        var init = await GatewayFixture.RunAsync("pgbench", DbaToken, "-i", "-s", "1", "-q", "--unlogged-tables", fx.Libpq(db));
         Assert.True(init.Code == 0, init.Stderr);
-        var run = await GatewayFixture.RunAsync("pgbench", TestToken, "-n", "-c", "4", "-j", "2", "-t", "100", "-M", mode, fx.Libpq(db));
+        var run = await GatewayFixture.RunAsync("pgbench", DbaToken, "-n", "-c", "4", "-j", "2", "-t", "100", "-M", mode, fx.Libpq(db));
         Assert.True(run.Code == 0, run.Stderr + run.Stdout);
         Assert.Contains("number of transactions actually processed: 400/400", run.Stdout);
     }
