@@ -17,6 +17,15 @@ internal static class CheckCommand
             {
                 return 1;
             }
+            var secrets = Hosting.SecretFiles.Problems(loaded);
+            foreach (var problem in secrets)
+            {
+                Console.Error.WriteLine(problem);
+            }
+            if (secrets.Count > 0)
+            {
+                return 1;
+            }
             Console.WriteLine($"{path}: ok ({loaded.Targets.Count} targets, {loaded.Roles.Count} roles, {loaded.Identity.Issuers.Count} issuers)");
             return 0;
         });
