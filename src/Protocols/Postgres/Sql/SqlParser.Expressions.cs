@@ -270,6 +270,7 @@ internal ref partial struct SqlParser
             case SqlKeyword.Include:
             case SqlKeyword.Options:
             case SqlKeyword.Instead:
+            case SqlKeyword.Passing:
             case SqlKeyword.Also:
             case SqlKeyword.Values:
             case SqlKeyword.Exists:
