@@ -106,6 +106,7 @@ public sealed class SqlClassifierTests
     [InlineData("SELECT a$b, $1 FROM t", "Select | r: t")]
     [InlineData("SELECT * FROM t WHERE a = ANY(ARRAY[1,2]) AND b @> '{}'::jsonb", "Select | r: t")]
     [InlineData("SELECT t.* FROM t", "Select | r: t")]
+    [InlineData("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default AND pg_catalog.pg_table_is_visible(c.oid)", "Select | r: pg_catalog.pg_class | f: pg_catalog.pg_table_is_visible")]
     public void Classify_Traps_MatchesExpectation(string sql, string expected) => Check(sql, expected);
 
     [Theory]
@@ -272,6 +273,9 @@ public sealed class SqlClassifierTests
     [InlineData("NOTIFY ch, 'payload'", "Session")]
     [InlineData("SET search_path = public, app", "Session | flags: SetsSearchPath")]
     [InlineData("SET \"search_path\" TO DEFAULT", "Session | flags: SetsSearchPath")]
+    [InlineData("SET \"Search_Path\" = foo", "Session | flags: SetsSearchPath")]
+    [InlineData("RESET \"STANDARD_CONFORMING_STRINGS\"", "Session | flags: SetsLexerSetting")]
+    [InlineData("SET \"ROLE\" = postgres", "Privilege")]
     [InlineData("SET SCHEMA 'app'", "Session | flags: SetsSearchPath")]
     [InlineData("RESET search_path", "Session | flags: SetsSearchPath")]
     [InlineData("SET standard_conforming_strings = off", "Session | flags: SetsLexerSetting")]
@@ -282,6 +286,9 @@ public sealed class SqlClassifierTests
     [InlineData("SET ROLE admin", "Privilege | effects: Privilege")]
     [InlineData("SET LOCAL ROLE admin", "Privilege")]
     [InlineData("SET SESSION AUTHORIZATION 'u'", "Privilege")]
+    [InlineData("SET LOCAL SESSION AUTHORIZATION u", "Privilege")]
+    [InlineData("SET SESSION SESSION AUTHORIZATION DEFAULT", "Privilege")]
+    [InlineData("SET SESSION ROLE NONE", "Privilege")]
     [InlineData("SET role = 'admin'", "Privilege")]
     [InlineData("SET \"role\" TO admin", "Privilege")]
     [InlineData("SET session_authorization = u", "Privilege")]
@@ -361,6 +368,7 @@ public sealed class SqlClassifierTests
     [InlineData("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO r", "Ddl | flags: TablesIncomplete")]
     [InlineData("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ DELETE FROM t; SELECT 1 $$", "Ddl | f: f | flags: TablesIncomplete")]
     [InlineData("CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END", "Ddl | f: f | flags: TablesIncomplete")]
+    [InlineData("CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO a VALUES (1); DELETE FROM b WHERE x IN (SELECT y FROM c); END", "Ddl | r: c | w: a, b | f: p | flags: TablesIncomplete | effects: Ddl, Delete, Insert, Select")]
     [InlineData("CREATE SCHEMA s", "Ddl | flags: TablesIncomplete")]
     [InlineData("CREATE TRIGGER trg AFTER UPDATE OF a, b ON t FOR EACH ROW EXECUTE FUNCTION audit()", "Ddl | w: t | f: audit")]
     [InlineData("CREATE CONSTRAINT TRIGGER trg AFTER INSERT ON t FROM u FOR EACH ROW EXECUTE PROCEDURE check_it()", "Ddl | r: u | w: t | f: check_it")]
@@ -496,6 +504,18 @@ public sealed class SqlClassifierTests
         var info = new SqlStatementInfo();
         Assert.Equal(OperationStatus.Done, SqlClassifier.Classify(Encoding.UTF8.GetBytes(sql), default, info));
         Assert.True(info.TablesIncomplete);
+    }
+
+    [Fact]
+    public void Classify_LongAtomicBody_DoesNotNestPerStatement()
+    {
+        var body = string.Concat(Enumerable.Range(0, 200).Select(i => $"INSERT INTO t{i} VALUES ({i}); "));
+        var sql = "CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC " + body + "END";
+        var info = new SqlStatementInfo();
+        Assert.Equal(OperationStatus.Done, SqlClassifier.Classify(Encoding.UTF8.GetBytes(sql), default, info));
+        Assert.Equal(SqlStatementClass.Ddl, info.Class);
+        Assert.False(info.Flags.HasFlag(SqlStatementFlags.TooComplex));
+        Assert.Equal(200, info.TablesWritten.Length);
     }
 
     [Fact]
