@@ -106,7 +106,51 @@ public sealed class SqlClassifierTests
     [InlineData("SELECT a$b, $1 FROM t", "Select | r: t")]
     [InlineData("SELECT * FROM t WHERE a = ANY(ARRAY[1,2]) AND b @> '{}'::jsonb", "Select | r: t")]
     [InlineData("SELECT t.* FROM t", "Select | r: t")]
+    [InlineData("SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default AND pg_catalog.pg_table_is_visible(c.oid)", "Select | r: pg_catalog.pg_class | f: pg_catalog.pg_table_is_visible")]
     public void Classify_Traps_MatchesExpectation(string sql, string expected) => Check(sql, expected);
+
+    [Theory]
+    [InlineData("SELECT * FROM t WHERE x = (TABLE secret)", "Select | r: secret, t")]
+    [InlineData("SELECT (TABLE secret)", "Select | r: secret")]
+    [InlineData("SELECT * FROM xmltable('/a' PASSING (SELECT doc FROM secret) COLUMNS a int PATH 'a')", "Select | r: secret | f: xmltable")]
+    [InlineData("SELECT 1 FROM t GROUP BY GROUPING SETS ((a), ((SELECT 1 FROM secret)))", "Select | r: secret, t")]
+    [InlineData("SELECT * FROM t ORDER BY a USING < LIMIT (SELECT 1 FROM secret)", "Select | r: secret, t")]
+    [InlineData("SELECT * FROM t1 JOIN (secret JOIN other ON true) ON true", "Select | r: other, secret, t1")]
+    [InlineData("SELECT * FROM t1 NATURAL LEFT OUTER JOIN secret", "Select | r: secret, t1")]
+    [InlineData("SELECT * FROM public . /* x */ secret", "Select | r: public.secret")]
+    [InlineData("SELECT * FROM t1 LEFT JOIN LATERAL (SELECT * FROM secret) s ON true", "Select | r: secret, t1")]
+    [InlineData("SELECT * FROM t TABLESAMPLE SYSTEM (1), secret", "Select | r: secret, t")]
+    [InlineData("SELECT ARRAY[(SELECT 1 FROM secret)]", "Select | r: secret")]
+    [InlineData("INSERT INTO t (arr[(SELECT 1 FROM secret)]) VALUES (1)", "Insert | r: secret | w: t")]
+    [InlineData("INSERT INTO t SELECT * FROM secret WHERE true RETURNING (SELECT 1 FROM other)", "Insert | r: other, secret | w: t")]
+    [InlineData("MERGE INTO t USING secret ON true WHEN NOT MATCHED THEN INSERT VALUES ((SELECT 1 FROM other))", "Merge | r: other, secret | w: t")]
+    [InlineData("WITH x AS (SELECT 1) SELECT * FROM x UNION SELECT * FROM secret", "Select | r: secret")]
+    [InlineData("WITH RECURSIVE secret AS (SELECT 1) SELECT * FROM secret", "Select")]
+    [InlineData("WITH secret AS (SELECT * FROM secret) SELECT * FROM secret", "Select | r: secret")]
+    [InlineData("WITH a AS (SELECT 1), b AS (SELECT * FROM a, secret) SELECT * FROM b", "Select | r: secret")]
+    [InlineData("COPY (WITH x AS (SELECT * FROM secret) SELECT * FROM x) TO STDOUT", "CopyOut | r: secret")]
+    [InlineData("SELECT * FROM t1 left_alias JOIN secret ON true", "Select | r: secret, t1")]
+    [InlineData("SELECT * FROM t1 \"LEFT\" JOIN secret ON true", "Select | r: secret, t1")]
+    [InlineData("SELECT * FROM t1 JOIN secret ON left(a, 1) = 'x' JOIN other ON true", "Select | r: other, secret, t1 | f: left")]
+    [InlineData("SELECT * FROM t1 JOIN t2 ON a = b, secret", "Select | r: secret, t1, t2")]
+    [InlineData("TABLE t UNION TABLE secret", "Select | r: secret, t")]
+    [InlineData("SELECT * FROM t WHERE x IN (VALUES (1), ((SELECT 1 FROM secret)))", "Select | r: secret, t")]
+    [InlineData("SELECT * FROM t1 UNION ALL (SELECT * FROM t2 UNION SELECT * FROM secret)", "Select | r: secret, t1, t2")]
+    [InlineData("SELECT DISTINCT ON ((SELECT 1 FROM secret)) a FROM t", "Select | r: secret, t")]
+    [InlineData("SELECT sum(x) OVER w FROM t WINDOW w AS (ORDER BY (SELECT 1 FROM secret))", "Select | r: secret, t | f: sum")]
+    [InlineData("SELECT * FROM t OFFSET (SELECT 1 FROM secret) ROWS FETCH NEXT 1 ROW ONLY", "Select | r: secret, t")]
+    [InlineData("select*from secret", "Select | r: secret")]
+    [InlineData("SELECT\"a\"FROM\"secret\"", "Select | r: secret")]
+    [InlineData("SELECT 1e FROM secret", "Select | r: secret")]
+    [InlineData("SELECT $1FROM secret", "Select | r: secret")]
+    [InlineData("SELECT a collation FROM secret", "Select | r: secret")]
+    [InlineData("SELECT * FROM t1, (t2 CROSS JOIN secret)", "Select | r: secret, t1, t2")]
+    [InlineData("SELECT * FROM t1 JOIN t2 USING (a) AS j JOIN secret USING (b)", "Select | r: secret, t1, t2")]
+    [InlineData("SELECT * FROM t WHERE EXISTS (SELECT FROM secret)", "Select | r: secret, t")]
+    [InlineData("SELECT * FROM t WHERE a = (SELECT a FROM secret FOR UPDATE)", "Lock | r: secret, t")]
+    [InlineData("SELECT f(a => (SELECT 1 FROM secret)) FROM t", "Select | r: secret, t | f: f")]
+    [InlineData("SELECT * FROM t1 INTERSECT ALL SELECT * FROM secret EXCEPT DISTINCT SELECT * FROM other", "Select | r: other, secret, t1")]
+    public void Classify_HiddenTables_AllFound(string sql, string expected) => Check(sql, expected);
 
     [Theory]
     [InlineData("SELECT pg_catalog.pg_read_file('/etc/passwd')", "Select | f: pg_catalog.pg_read_file")]
@@ -229,6 +273,9 @@ public sealed class SqlClassifierTests
     [InlineData("NOTIFY ch, 'payload'", "Session")]
     [InlineData("SET search_path = public, app", "Session | flags: SetsSearchPath")]
     [InlineData("SET \"search_path\" TO DEFAULT", "Session | flags: SetsSearchPath")]
+    [InlineData("SET \"Search_Path\" = foo", "Session | flags: SetsSearchPath")]
+    [InlineData("RESET \"STANDARD_CONFORMING_STRINGS\"", "Session | flags: SetsLexerSetting")]
+    [InlineData("SET \"ROLE\" = postgres", "Privilege")]
     [InlineData("SET SCHEMA 'app'", "Session | flags: SetsSearchPath")]
     [InlineData("RESET search_path", "Session | flags: SetsSearchPath")]
     [InlineData("SET standard_conforming_strings = off", "Session | flags: SetsLexerSetting")]
@@ -239,6 +286,9 @@ public sealed class SqlClassifierTests
     [InlineData("SET ROLE admin", "Privilege | effects: Privilege")]
     [InlineData("SET LOCAL ROLE admin", "Privilege")]
     [InlineData("SET SESSION AUTHORIZATION 'u'", "Privilege")]
+    [InlineData("SET LOCAL SESSION AUTHORIZATION u", "Privilege")]
+    [InlineData("SET SESSION SESSION AUTHORIZATION DEFAULT", "Privilege")]
+    [InlineData("SET SESSION ROLE NONE", "Privilege")]
     [InlineData("SET role = 'admin'", "Privilege")]
     [InlineData("SET \"role\" TO admin", "Privilege")]
     [InlineData("SET session_authorization = u", "Privilege")]
@@ -318,6 +368,7 @@ public sealed class SqlClassifierTests
     [InlineData("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO r", "Ddl | flags: TablesIncomplete")]
     [InlineData("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ DELETE FROM t; SELECT 1 $$", "Ddl | f: f | flags: TablesIncomplete")]
     [InlineData("CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END", "Ddl | f: f | flags: TablesIncomplete")]
+    [InlineData("CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO a VALUES (1); DELETE FROM b WHERE x IN (SELECT y FROM c); END", "Ddl | r: c | w: a, b | f: p | flags: TablesIncomplete | effects: Ddl, Delete, Insert, Select")]
     [InlineData("CREATE SCHEMA s", "Ddl | flags: TablesIncomplete")]
     [InlineData("CREATE TRIGGER trg AFTER UPDATE OF a, b ON t FOR EACH ROW EXECUTE FUNCTION audit()", "Ddl | w: t | f: audit")]
     [InlineData("CREATE CONSTRAINT TRIGGER trg AFTER INSERT ON t FROM u FOR EACH ROW EXECUTE PROCEDURE check_it()", "Ddl | r: u | w: t | f: check_it")]
@@ -453,6 +504,18 @@ public sealed class SqlClassifierTests
         var info = new SqlStatementInfo();
         Assert.Equal(OperationStatus.Done, SqlClassifier.Classify(Encoding.UTF8.GetBytes(sql), default, info));
         Assert.True(info.TablesIncomplete);
+    }
+
+    [Fact]
+    public void Classify_LongAtomicBody_DoesNotNestPerStatement()
+    {
+        var body = string.Concat(Enumerable.Range(0, 200).Select(i => $"INSERT INTO t{i} VALUES ({i}); "));
+        var sql = "CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC " + body + "END";
+        var info = new SqlStatementInfo();
+        Assert.Equal(OperationStatus.Done, SqlClassifier.Classify(Encoding.UTF8.GetBytes(sql), default, info));
+        Assert.Equal(SqlStatementClass.Ddl, info.Class);
+        Assert.False(info.Flags.HasFlag(SqlStatementFlags.TooComplex));
+        Assert.Equal(200, info.TablesWritten.Length);
     }
 
     [Fact]

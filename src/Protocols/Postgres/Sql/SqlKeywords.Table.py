@@ -66,7 +66,8 @@ with open("SqlKeywords.Table.cs", "w") as f:
     f.write("    // Every keyword's lower-case text, concatenated in enum order.\n")
     f.write(f"    private static ReadOnlySpan<byte> Names => \"{blob}\"u8;\n\n")
     f.write("    // Start of each keyword in Names, indexed by SqlKeyword (entry 0 unused); the length is the next start minus this one.\n")
-    f.write("    private static ReadOnlySpan<ushort> Starts =>\n    [\n        0,")
+    f.write("    // Arrays rather than ReadOnlySpan<ushort> properties: those allocate a field handle on every use in unoptimized code.\n")
+    f.write("    private static readonly ushort[] s_starts =\n    [\n        0,")
     for i, o in enumerate(offsets + [pos]):
         f.write(("\n        " if i % 16 == 0 else " ") + f"{o},")
     f.write("\n    ];\n\n")
@@ -78,7 +79,7 @@ with open("SqlKeywords.Table.cs", "w") as f:
         f.write(("\n        " if i % 24 == 0 else " ") + f"{code[c] | (4 if b else 0)},")
     f.write("\n    ];\n\n")
     f.write(f"    // Open-addressing table over FNV-1a of the lower-case text masked to {SLOTS} slots: SqlKeyword or 0.\n")
-    f.write("    private static ReadOnlySpan<ushort> Slots =>\n    [")
+    f.write("    private static readonly ushort[] s_slots =\n    [")
     for i, v in enumerate(table):
         f.write(("\n        " if i % 24 == 0 else " ") + f"{v},")
     f.write("\n    ];\n}\n")

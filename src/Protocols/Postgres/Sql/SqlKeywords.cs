@@ -16,8 +16,8 @@ internal static partial class SqlKeywords
             hash = (hash ^ Lower(b)) * 16777619;
         }
         var names = Names;
-        var starts = Starts;
-        var slots = Slots;
+        var starts = s_starts;
+        var slots = s_slots;
         int slot = (int)(hash & SlotMask);
         while (true)
         {
@@ -47,7 +47,7 @@ internal static partial class SqlKeywords
     /// <summary>The keyword's text, lower case.</summary>
     public static ReadOnlySpan<byte> Text(SqlKeyword keyword)
     {
-        var starts = Starts;
+        var starts = s_starts;
         int start = starts[(int)keyword];
         return Names[start..starts[(int)keyword + 1]];
     }

@@ -505,29 +505,45 @@ public ref struct SqlLexer
         return OperationStatus.InvalidData;
     }
 
+    // Character classes of every byte (scan.l's space, ident_start, ident_cont, digit, op_chars).
     // PostgreSQL 16 counts \v as whitespace; 15 refuses it as a syntax error, so either reading is safe.
-    internal static bool IsSpace(byte c) => c is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\f' or (byte)'\v';
+    private const byte SpaceClass = 1;
+    private const byte IdentifierStartClass = 2;
+    private const byte IdentifierPartClass = 4;
+    private const byte DigitClass = 8;
+    private const byte OperatorClass = 16;
+
+    private static ReadOnlySpan<byte> Classes =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        1, 16, 0, 16, 4, 16, 16, 0, 0, 0, 16, 16, 0, 16, 0, 16, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 0, 0, 16, 16, 16, 16,
+        16, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 0, 0, 16, 6,
+        16, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 16, 0, 16, 0,
+        6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+        6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+        6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+        6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    ];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool IsDigit(byte c) => (uint)(c - '0') <= 9;
+    internal static bool IsSpace(byte c) => (Classes[c] & SpaceClass) != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool IsIdentifierStart(byte c) => (uint)((c | 0x20) - 'a') <= 'z' - 'a' || c == '_' || c >= 0x80;
+    internal static bool IsDigit(byte c) => (Classes[c] & DigitClass) != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool IsIdentifierPart(byte c) => IsIdentifierStart(c) || IsDigit(c) || c == '$';
+    internal static bool IsIdentifierStart(byte c) => (Classes[c] & IdentifierStartClass) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsIdentifierPart(byte c) => (Classes[c] & IdentifierPartClass) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsOperatorChar(byte c) => (Classes[c] & OperatorClass) != 0;
 
     private static bool IsRadixDigit(byte c, int radix) => radix switch
     {
         16 => IsDigit(c) || (uint)((c | 0x20) - 'a') <= 5,
         8 => (uint)(c - '0') <= 7,
         _ => c is (byte)'0' or (byte)'1',
-    };
-
-    private static bool IsOperatorChar(byte c) => c switch
-    {
-        (byte)'~' or (byte)'!' or (byte)'@' or (byte)'#' or (byte)'^' or (byte)'&' or (byte)'|' or (byte)'`' or (byte)'?'
-            or (byte)'+' or (byte)'-' or (byte)'*' or (byte)'/' or (byte)'%' or (byte)'<' or (byte)'>' or (byte)'=' => true,
-        _ => false,
     };
 }

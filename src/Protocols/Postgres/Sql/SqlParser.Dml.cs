@@ -20,7 +20,8 @@ internal ref partial struct SqlParser
         }
         if (Kind == SqlTokenKind.LeftParen && !IsQueryAfterParen() && PeekKind() != SqlTokenKind.LeftParen)
         {
-            SkipBalanced();
+            // Column names, whose subscripts may hold any expression.
+            ScanParenthesized();
         }
         if (Accept(SqlKeyword.Overriding))
         {

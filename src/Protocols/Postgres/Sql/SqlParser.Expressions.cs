@@ -50,6 +50,15 @@ internal ref partial struct SqlParser
                     }
                     Advance();
                     break;
+                case SqlTokenKind.Semicolon:
+                    // Only inside a BEGIN ATOMIC body or a rule's parenthesized actions: it ends a
+                    // statement there, so a structured scan stops and the generic one moves on.
+                    if (stops != Stops.None)
+                    {
+                        return;
+                    }
+                    Advance();
+                    break;
                 case SqlTokenKind.LeftParen:
                     ScanParenthesized();
                     break;
@@ -270,6 +279,8 @@ internal ref partial struct SqlParser
             case SqlKeyword.Include:
             case SqlKeyword.Options:
             case SqlKeyword.Instead:
+            case SqlKeyword.Passing:
+            case SqlKeyword.Operator:
             case SqlKeyword.Also:
             case SqlKeyword.Values:
             case SqlKeyword.Exists:

@@ -269,19 +269,22 @@ internal ref partial struct SqlParser
     private SqlStatementClass ParseSet()
     {
         Advance();
-        bool session = false;
         if (!Accept(SqlKeyword.Local))
         {
-            session = Accept(SqlKeyword.Session);
+            Accept(SqlKeyword.Session);
         }
         var result = SqlStatementClass.Session;
         switch (Kw)
         {
             case SqlKeyword.Role:
+            case SqlKeyword.Authorization: // SET SESSION AUTHORIZATION
                 result = SqlStatementClass.Privilege;
                 break;
-            case SqlKeyword.Authorization when session:
+            case SqlKeyword.Session when PeekKw() == SqlKeyword.Authorization: // SET LOCAL|SESSION SESSION AUTHORIZATION
                 result = SqlStatementClass.Privilege;
+                break;
+            case SqlKeyword.Session when PeekKw() == SqlKeyword.Characteristics:
+                result = SqlStatementClass.Transaction;
                 break;
             case SqlKeyword.Characteristics:
             case SqlKeyword.Transaction:
@@ -329,17 +332,24 @@ internal ref partial struct SqlParser
 
     // The settings the gateway must know about by name: role and session_authorization change
     // privileges; search_path changes what unqualified names mean; the other two change lexing.
+    // Setting names are case-insensitive even when quoted (SET "Search_Path" = ...).
     private readonly SqlStatementClass SettingClass(in SqlToken t, SqlStatementClass result)
     {
-        if (NameIs(t, "search_path"u8))
+        if (t.Kind is not (SqlTokenKind.Identifier or SqlTokenKind.QuotedIdentifier))
+        {
+            return result;
+        }
+        Span<byte> buffer = stackalloc byte[SqlName.MaxLength];
+        var name = buffer[..SqlName.From(t).Normalize(_text, buffer)];
+        if (EqualsIgnoreCase(name, "search_path"u8))
         {
             _info.Flags |= SqlStatementFlags.SetsSearchPath;
         }
-        else if (NameIs(t, "standard_conforming_strings"u8) || NameIs(t, "client_encoding"u8))
+        else if (EqualsIgnoreCase(name, "standard_conforming_strings"u8) || EqualsIgnoreCase(name, "client_encoding"u8))
         {
             _info.Flags |= SqlStatementFlags.SetsLexerSetting;
         }
-        else if (NameIs(t, "role"u8) || NameIs(t, "session_authorization"u8))
+        else if (EqualsIgnoreCase(name, "role"u8) || EqualsIgnoreCase(name, "session_authorization"u8))
         {
             return SqlStatementClass.Privilege;
         }

@@ -292,9 +292,6 @@ internal ref partial struct SqlParser
         || (t.Kind == SqlTokenKind.Identifier
             && (SqlKeywords.IsColumnId(t.Keyword) || (allowTypeFunction && SqlKeywords.IsTypeFunctionName(t.Keyword))));
 
-    private readonly bool NameIs(in SqlToken t, ReadOnlySpan<byte> lowerCase) =>
-        t.Kind is SqlTokenKind.Identifier or SqlTokenKind.QuotedIdentifier && SqlName.From(t).EqualsNormalized(_text, lowerCase);
-
     // ---- recording ----
 
     private readonly void RecordRead(in SqlObjectName name)
