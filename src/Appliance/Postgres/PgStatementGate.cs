@@ -20,7 +20,22 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     private readonly Range[] _tables = new Range[MaxNames];
     private readonly Range[] _functions = new Range[MaxNames];
     private readonly Dictionary<string, PreparedSql> _prepared = new(StringComparer.Ordinal);
+    private readonly bool _searchPathAtStartup = searchPathChangedAtStartup;
     private bool _searchPathChanged = searchPathChangedAtStartup;
+    private bool _isReset;
+
+    /// <summary>
+    /// RESET ROLE / SESSION AUTHORIZATION / ALL and DISCARD ALL only go back to the gateway's own login role:
+    /// they are session housekeeping (connection pools send DISCARD ALL), not a change of privilege.
+    /// </summary>
+    private static bool IsReset(ReadOnlySpan<byte> statement)
+    {
+        var text = statement.TrimStart(" \t\r\n"u8);
+        return StartsWithWord(text, "reset"u8) || StartsWithWord(text, "discard"u8);
+    }
+
+    private static bool StartsWithWord(ReadOnlySpan<byte> text, ReadOnlySpan<byte> word)
+        => text.Length > word.Length && System.Text.Ascii.EqualsIgnoreCase(text[..word.Length], word) && !char.IsAsciiLetterOrDigit((char)text[word.Length]) && text[word.Length] != (byte)'_';
 
     public bool StandardConformingStrings { get; set; } = true;
 
@@ -48,16 +63,18 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
             {
                 return new Refusal($"statement refused: the gateway cannot read it ({_info.Error})", -1);
             }
-            if (DecideOne(statement, offset < sql.Length) is { } refusal)
+            if (DecideOne(statement) is { } refusal)
             {
                 return refusal;
             }
         }
     }
 
-    private Refusal? DecideOne(ReadOnlySpan<byte> statement, bool moreFollow)
+    private Refusal? DecideOne(ReadOnlySpan<byte> statement)
     {
         var info = _info;
+        bool reset = IsReset(statement);
+        _isReset = reset && info.Class == SqlStatementClass.Privilege;
         if (info.Class == SqlStatementClass.Empty)
         {
             return null;
@@ -69,8 +86,9 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         }
         if ((info.Flags & SqlStatementFlags.SetsSearchPath) != 0)
         {
-            // From here on an unqualified table name may resolve anywhere: rules with table patterns fail closed.
-            _searchPathChanged = true;
+            // A reset goes back to the connection's default; anything else means an unqualified table name
+            // may resolve anywhere from here on, so rules with table patterns fail closed.
+            _searchPathChanged = !reset || _searchPathAtStartup;
         }
         int nameLength = CollectNames(statement, out int tableCount, out int functionCount, out bool tablesComplete);
         var names = _names.AsSpan(0, nameLength);
@@ -170,6 +188,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
             SqlStatementClass.Do => StatementClass.Do,
             SqlStatementClass.Lock => StatementClass.Lock,
             SqlStatementClass.Maintenance => StatementClass.Maintenance,
+            SqlStatementClass.Privilege when _isReset => StatementClass.Session,
             SqlStatementClass.Privilege => StatementClass.Privilege,
             SqlStatementClass.Admin => StatementClass.Admin,
             SqlStatementClass.Explain => StatementClass.Explain,

@@ -163,4 +163,21 @@ public sealed class PgPolicyTests(GatewayFixture fx)
         Assert.True(code == 0, stderr);
         Assert.Contains("customers", stdout);
     }
+
+    [Fact]
+    public async Task Npgsql_PooledConnectionReset_DiscardAllAllowedButSetRoleIsNot()
+    {
+        var cs = $"Host=localhost;Port={fx.Port};Database=orders;Username=ci;Password={fx.Env.Token("test")};SSL Mode=VerifyFull;Root Certificate={fx.Env.CaPath};Pooling=true;Maximum Pool Size=1;Application Name=pool-{Guid.NewGuid():N}";
+        for (int i = 0; i < 3; i++)
+        {
+            await using var conn = new NpgsqlConnection(cs);
+            await conn.OpenAsync();
+            await ScalarAsync(conn, "set statement_timeout = 5000");
+            Assert.Equal(3L, await ScalarAsync(conn, "select count(*) from customers"));
+        }
+        await using var direct = await OpenAsync("test");
+        Assert.Null(await ScalarAsync(direct, "discard all"));
+        Assert.Null(await ScalarAsync(direct, "reset role"));
+        await RefusedAsync(direct, "set session authorization postgres");
+    }
 }
