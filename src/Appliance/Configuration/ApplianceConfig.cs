@@ -13,6 +13,9 @@ public sealed class ApplianceConfig
     public ShutdownConfig Shutdown { get; set; } = new();
     public LimitsConfig Limits { get; set; } = new();
 
+    /// <summary>Function names (globs) added to the built-in guarded list: refused unless an allow rule names them.</summary>
+    public List<string> GuardedFunctions { get; set; } = [];
+
     /// <summary>
     /// Where each key path (<c>targets[0].upstream.port</c>) was in the file, for messages about
     /// values after loading; empty for a configuration built in code.

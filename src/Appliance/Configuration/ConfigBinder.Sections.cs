@@ -5,7 +5,7 @@ namespace Appliance.Configuration;
 
 internal sealed partial class ConfigBinder
 {
-    private static readonly string[] s_rootKeys = ["state_dir", "admin", "identity", "roles", "targets", "shutdown", "limits"];
+    private static readonly string[] s_rootKeys = ["state_dir", "admin", "identity", "roles", "targets", "shutdown", "limits", "guarded_functions"];
     private static readonly string[] s_adminKeys = ["listen", "roles"];
     private static readonly string[] s_identityKeys = ["issuers"];
     private static readonly string[] s_issuerKeys =
@@ -67,6 +67,8 @@ internal sealed partial class ConfigBinder
         {
             BindIssuers(identity, config.Identity.Issuers);
         }
+
+        config.GuardedFunctions = section.StringList("guarded_functions") ?? [];
 
         // Roles first: rules and masking entries refer to role names.
         BindRoles(section, config.Roles);

@@ -3,16 +3,16 @@ using Appliance.Identity;
 namespace Appliance.Policy;
 
 /// <summary>
-/// Built-in functions that reach outside the statement's own effect: server files and programs, other
-/// connections, server control, settings that change how SQL is read, and SQL run from strings (which the
-/// classifier cannot see into). A statement calling one is refused unless the matching allow rule names it.
+/// Functions whose effect is more than a plain read: server files and programs, other connections, server
+/// control, settings that change how SQL is read, SQL run from strings (which the classifier cannot see
+/// into), sequences and advisory locks. A statement calling one is refused unless the matching allow rule
+/// names it in <c>functions</c>.
 /// </summary>
-internal static class GuardedFunctions
+public sealed class GuardedFunctions
 {
-    private static readonly GlobPattern[] s_patterns =
-    [
-        .. new[]
-        {
+    /// <summary>The built-in list; <c>guarded_functions</c> in the config adds to it.</summary>
+    public static readonly IReadOnlyList<string> BuiltIn =
+        [
             "lo_import", "lo_export", "lo_from_bytea", "lo_put",
             "pg_read_file", "pg_read_binary_file", "pg_ls_*", "pg_stat_file", "pg_file_*", "pg_logdir_ls",
             "dblink*", "postgres_fdw_*",
@@ -21,17 +21,23 @@ internal static class GuardedFunctions
             "pg_create_*_replication_slot", "pg_drop_replication_slot", "pg_replication_origin_*",
             "query_to_xml*", "cursor_to_xml*", "table_to_xml*", "schema_to_xml*", "database_to_xml*",
             "pg_backup_*", "pg_create_restore_point",
-        }.Select(GlobPattern.Compile),
-    ];
+            "nextval", "setval", "pg_advisory_*", "pg_try_advisory_*",
+        ];
+
+    private readonly GlobPattern[] _patterns;
+
+    public GuardedFunctions(IEnumerable<string> extra) => _patterns = [.. BuiltIn.Concat(extra).Select(GlobPattern.Compile)];
+
+    public static GuardedFunctions Default { get; } = new([]);
 
     /// <summary>True for a guarded name, with or without a <c>pg_catalog.</c> prefix.</summary>
-    public static bool IsGuarded(ReadOnlySpan<char> name)
+    public bool IsGuarded(ReadOnlySpan<char> name)
     {
         if (name.StartsWith("pg_catalog."))
         {
             name = name["pg_catalog.".Length..];
         }
-        foreach (var pattern in s_patterns)
+        foreach (var pattern in _patterns)
         {
             if (pattern.IsMatch(name))
             {

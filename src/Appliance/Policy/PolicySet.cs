@@ -21,5 +21,8 @@ public sealed class PolicySet
 
     /// <summary>Compiles a validated configuration; throws <see cref="ArgumentException"/> on a rule that cannot compile.</summary>
     public static PolicySet Compile(ApplianceConfig config, long version)
-        => new(config.Targets.ToDictionary(t => t.Name, t => new TargetPolicy(t), StringComparer.Ordinal), version, config.SourcePath);
+    {
+        var guarded = new GuardedFunctions(config.GuardedFunctions);
+        return new(config.Targets.ToDictionary(t => t.Name, t => new TargetPolicy(t, guarded), StringComparer.Ordinal), version, config.SourcePath);
+    }
 }

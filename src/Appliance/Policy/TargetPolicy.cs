@@ -5,8 +5,11 @@ namespace Appliance.Policy;
 /// <summary>A target's rules, compiled once; immutable, shared by every session on the target.</summary>
 public sealed class TargetPolicy
 {
-    public TargetPolicy(TargetConfig target)
+    private readonly GuardedFunctions _guarded;
+
+    public TargetPolicy(TargetConfig target, GuardedFunctions? guarded = null)
     {
+        _guarded = guarded ?? GuardedFunctions.Default;
         Target = target.Name;
         Rules = target.Rules.Select((r, i) => new CompiledRule(i, r)).ToArray();
     }
@@ -39,7 +42,7 @@ public sealed class TargetPolicy
         return new Decision(PolicyAction.Deny, -1, DecisionReason.NoRuleMatched);
     }
 
-    private static bool CallsUnpermittedGuardedFunction(CompiledRule rule, in StatementFacts facts)
+    private bool CallsUnpermittedGuardedFunction(CompiledRule rule, in StatementFacts facts)
     {
         // A DO block is opaque by nature; a rule that allows `do` has accepted that.
         if (!facts.FunctionsComplete && facts.Class != StatementClass.Do && !rule.PermitsFunction("*"))
@@ -55,7 +58,7 @@ public sealed class TargetPolicy
                 return true;
             }
             int n = System.Text.Encoding.UTF8.GetChars(name, chars);
-            if (GuardedFunctions.IsGuarded(chars[..n]) && !rule.PermitsFunction(chars[..n]))
+            if (_guarded.IsGuarded(chars[..n]) && !rule.PermitsFunction(chars[..n]))
             {
                 return true;
             }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using Appliance.Protocols.Postgres;
-using Microsoft.Extensions.Logging;
 
 namespace Appliance.Postgres;
 
@@ -65,12 +64,7 @@ internal sealed partial class PgSession
     private Refusal? DecideSql(ReadOnlySpan<byte> sql)
     {
         _gate!.StandardConformingStrings = _standardConformingStrings;
-        var refusal = _gate.Decide(sql);
-        if (refusal is not null)
-        {
-            _context.Logger.LogInformation("statement refused for {Principal} on target {Target}: rule {Rule}", _principal!.Subject, _target!.Name, refusal.RuleIndex + 1);
-        }
-        return refusal;
+        return _gate.Decide(sql);
     }
 
     private byte[] _scratch = [];

@@ -261,7 +261,7 @@ internal sealed partial class PgSession
         }
         _principal = principal;
         _policy = new SessionPolicy(_context.Policies, target.Name, principal.Roles);
-        _gate = new PgStatementGate(_policy, _searchPathAtStartup);
+        _gate = new PgStatementGate(_policy, _searchPathAtStartup, _context.Logger, principal.Subject);
     }
 
     /// <summary>JWTs run to a few kilobytes; anything far larger is not a token.</summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using Appliance.Policy;
 using Appliance.Protocols.Postgres.Sql;
+using Microsoft.Extensions.Logging;
 
 namespace Appliance.Postgres;
 
@@ -11,7 +12,7 @@ namespace Appliance.Postgres;
 /// answers depend on: SQL-level prepared statements, and whether search_path has been changed.
 /// Reuses its buffers, so deciding allocates nothing unless a statement is refused or prepared.
 /// </summary>
-internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChangedAtStartup)
+internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChangedAtStartup, ILogger? audit = null, string principal = "")
 {
     private const int MaxNames = SqlStatementInfo.MaxReferences * 2;
 
@@ -44,6 +45,17 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
 
     /// <summary>Decides every statement of <paramref name="sql"/>; one refused statement refuses the whole text.</summary>
     public Refusal? Decide(ReadOnlySpan<byte> sql)
+    {
+        var refusal = DecideAll(sql);
+        if (refusal is not null)
+        {
+            // The refusal names class, tables and rule, never values from the statement.
+            audit?.LogInformation("decision deny for {Principal} on target {Target} (rule {Rule}): {Refusal}", principal, policy.Target, refusal.RuleIndex + 1, refusal.Message);
+        }
+        return refusal;
+    }
+
+    private Refusal? DecideAll(ReadOnlySpan<byte> sql)
     {
         var options = new SqlLexerOptions(StandardConformingStrings);
         int offset = 0;
@@ -273,13 +285,19 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         return Encoding.UTF8.GetString(buffer[.._info.Name.Normalize(statement, buffer)]);
     }
 
-    /// <summary>Null when allowed; otherwise the refusal text, naming the rule and the class.</summary>
+    /// <summary>Null when allowed; otherwise the refusal text, naming the rule and the class. Logs the decision (audit).</summary>
     private Refusal? Refuse(Decision decision, in StatementFacts facts)
     {
         if (decision.IsAllowed)
         {
+            if (audit is not null && audit.IsEnabled(LogLevel.Debug))
+            {
+                audit.LogDebug("decision allow for {Principal} on target {Target}: {Class} on [{Tables}] by rule {Rule}",
+                    principal, policy.Target, StatementClasses.Name(facts.Class), string.Join(", ", TableNames(in facts)), decision.RuleIndex + 1);
+            }
             return null;
         }
+
         var target = policy.Target;
         var what = StatementClasses.Name(facts.Class);
         var rule = decision.RuleIndex >= 0 ? policy.Current?.Rules[decision.RuleIndex] : null;

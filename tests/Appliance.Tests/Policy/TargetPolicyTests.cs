@@ -110,6 +110,20 @@ public sealed class TargetPolicyTests
     }
 
     [Fact]
+    public void Decide_GuardedFunctionsFromConfig_ExtendTheBuiltInList()
+    {
+        var target = new TargetConfig { Name = "orders", Rules = [Allow(["test"], ["select"])] };
+        var policy = new TargetPolicy(target, new GuardedFunctions(["acme_purge_*"]));
+        var applies = policy.Applicability(["test"]);
+        foreach (var (name, guarded) in new[] { ("acme_purge_all", true), ("nextval", true), ("pg_advisory_lock", true), ("acme_report", false) })
+        {
+            var names = System.Text.Encoding.UTF8.GetBytes(name);
+            var facts = new StatementFacts(StatementClass.Select, names, [], [0..names.Length], true);
+            Assert.Equal(!guarded, policy.Decide(applies, in facts).IsAllowed);
+        }
+    }
+
+    [Fact]
     public void Decide_DenyRuleWithFunctions_MatchesOnlyCallers()
     {
         var policy = Compile(Deny(["*"], ["all"], functions: ["pg_sleep*"]), Allow(["test"], ["select"]));
