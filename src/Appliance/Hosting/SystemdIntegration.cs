@@ -40,6 +40,13 @@ internal static class SystemdIntegration
     {
         if (LogsToJournal)
         {
+            var socket = Environment.GetEnvironmentVariable("APPLIANCE_JOURNAL_SOCKET") ?? JournalLoggerProvider.DefaultSocket;
+            if (File.Exists(socket))
+            {
+                // Native protocol: structured values become journal fields (PRINCIPAL=, TARGET=, SESSIONID= …).
+                logging.AddProvider(new JournalLoggerProvider(socket));
+                return;
+            }
             // journald adds the time; the <N> prefix becomes the entry's PRIORITY.
             logging.AddSystemdConsole(o => o.IncludeScopes = true);
             return;

@@ -50,7 +50,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         if (refusal is not null)
         {
             // The refusal names class, tables and rule, never values from the statement.
-            audit?.LogInformation("decision deny for {Principal} on target {Target} (rule {Rule}): {Refusal}", principal, policy.Target, refusal.RuleIndex + 1, refusal.Message);
+            audit?.LogInformation("decision {Decision} for {Principal} on target {Target} (rule {Rule}): {Refusal}", "deny", principal, policy.Target, refusal.RuleIndex + 1, refusal.Message);
         }
         return refusal;
     }
@@ -292,8 +292,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         {
             if (audit is not null && audit.IsEnabled(LogLevel.Debug))
             {
-                audit.LogDebug("decision allow for {Principal} on target {Target}: {Class} on [{Tables}] by rule {Rule}",
-                    principal, policy.Target, StatementClasses.Name(facts.Class), string.Join(", ", TableNames(in facts)), decision.RuleIndex + 1);
+                audit.LogDebug("decision {Decision} for {Principal} on target {Target}: {Class} on [{Tables}] by rule {Rule}",
+                    "allow", principal, policy.Target, StatementClasses.Name(facts.Class), string.Join(", ", TableNames(in facts)), decision.RuleIndex + 1);
             }
             return null;
         }
