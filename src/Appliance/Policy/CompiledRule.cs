@@ -58,7 +58,7 @@ public sealed class CompiledRule
         {
             return false;
         }
-        if (Action != PolicyAction.Allow && Functions.Length > 0 && facts.FunctionsComplete && !AnyName(facts.Names, facts.Functions, Functions))
+        if (Action != PolicyAction.Allow && Functions.Length > 0 && facts.FunctionsComplete && !AnyFunction(facts.Names, facts.Functions, Functions))
         {
             return false;
         }
@@ -74,11 +74,32 @@ public sealed class CompiledRule
     }
 
     /// <summary>Allow rules: may the statement call this guarded function?</summary>
-    public bool PermitsFunction(ReadOnlySpan<char> name)
+    public bool PermitsFunction(ReadOnlySpan<char> name) => FunctionFits(name, Functions);
+
+    /// <summary>
+    /// A pattern with a dot matches the qualified name; one without matches the function's own name whatever
+    /// schema it was called through, so <c>pg_catalog.pg_sleep</c> cannot slip past <c>pg_sleep*</c>.
+    /// </summary>
+    internal static bool FunctionFits(ReadOnlySpan<char> name, GlobPattern[] patterns)
     {
-        foreach (var pattern in Functions)
+        int dot = name.LastIndexOf('.');
+        var bare = dot >= 0 && !name[(dot + 1)..].Contains('"') ? name[(dot + 1)..] : name;
+        foreach (var pattern in patterns)
         {
-            if (pattern.IsMatch(name)) return true;
+            if (pattern.IsMatch(pattern.Pattern.Contains('.') ? name : bare)) return true;
+        }
+        return false;
+    }
+
+    private static bool AnyFunction(ReadOnlySpan<byte> names, ReadOnlySpan<Range> ranges, GlobPattern[] patterns)
+    {
+        Span<char> chars = stackalloc char[256];
+        foreach (var range in ranges)
+        {
+            var name = names[range];
+            if (name.Length > chars.Length) return true;
+            int n = System.Text.Encoding.UTF8.GetChars(name, chars);
+            if (FunctionFits(chars[..n], patterns)) return true;
         }
         return false;
     }

@@ -24,6 +24,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     private readonly bool _searchPathAtStartup = searchPathChangedAtStartup;
     private bool _searchPathChanged = searchPathChangedAtStartup;
     private bool _isReset;
+    private bool _unqualifiedSeen;
+    private int _writtenStart;
 
     /// <summary>
     /// RESET ROLE / SESSION AUTHORIZATION / ALL and DISCARD ALL only go back to the gateway's own login role:
@@ -32,7 +34,29 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     private static bool IsReset(ReadOnlySpan<byte> statement)
     {
         var text = statement.TrimStart(" \t\r\n"u8);
-        return StartsWithWord(text, "reset"u8) || StartsWithWord(text, "discard"u8);
+        if (StartsWithWord(text, "reset"u8) || StartsWithWord(text, "discard"u8))
+        {
+            return true;
+        }
+        // SET ROLE NONE, SET SESSION AUTHORIZATION DEFAULT, SET search_path TO DEFAULT: the same as RESET.
+        Span<byte> words = stackalloc byte[64];
+        int n = 0;
+        bool space = false;
+        foreach (byte b in text.Length > 64 ? text[..64] : text)
+        {
+            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+            {
+                space = n > 0;
+                continue;
+            }
+            if (space && n < words.Length) words[n++] = (byte)' ';
+            space = false;
+            if (n < words.Length) words[n++] = b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
+        }
+        var w = words[..n];
+        return w.SequenceEqual("set role none"u8) || w.SequenceEqual("set session role none"u8) || w.SequenceEqual("set local role none"u8)
+            || w.SequenceEqual("set session authorization default"u8) || w.SequenceEqual("set session session authorization default"u8)
+            || w.SequenceEqual("set search_path to default"u8) || w.SequenceEqual("set search_path = default"u8);
     }
 
     private static bool StartsWithWord(ReadOnlySpan<byte> text, ReadOnlySpan<byte> word)
@@ -41,7 +65,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     public bool StandardConformingStrings { get; set; } = true;
 
     /// <summary>What a SQL-level PREPARE recorded, to decide each EXECUTE on (the policy may change in between).</summary>
-    private sealed record PreparedSql(StatementClass[] Classes, byte[] Names, Range[] Tables, Range[] Functions, bool TablesComplete, bool FunctionsComplete);
+    private sealed record PreparedSql(StatementClass[] Classes, byte[] Names, Range[] Tables, Range[] Functions, bool TablesComplete, bool FunctionsComplete, bool Unqualified);
 
     /// <summary>Decides every statement of <paramref name="sql"/>; one refused statement refuses the whole text.</summary>
     public Refusal? Decide(ReadOnlySpan<byte> sql)
@@ -102,7 +126,12 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
             // may resolve anywhere from here on, so rules with table patterns fail closed.
             _searchPathChanged = !reset || _searchPathAtStartup;
         }
+        _unqualifiedSeen = false;
         int nameLength = CollectNames(statement, out int tableCount, out int functionCount, out bool tablesComplete);
+        if (WritesCatalog(names: _names, tableCount))
+        {
+            return new Refusal("statement refused: writing to the system catalogs (pg_settings changes settings like SET) is not allowed through the gateway", -1);
+        }
         var names = _names.AsSpan(0, nameLength);
         var tables = _tables.AsSpan(0, tableCount);
         var functions = _functions.AsSpan(0, functionCount);
@@ -110,11 +139,15 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
 
         if (info.Class == SqlStatementClass.Prepare)
         {
+            if (_prepared.ContainsKey(NameOf(statement)))
+            {
+                return new Refusal($"statement refused: prepared statement \"{PgStartupParameters.Escape(NameOf(statement))}\" already exists; DEALLOCATE it first", -1);
+            }
             if (DecideEffects(info.InnerEffects, info.InnerClass, names, tables, functions, tablesComplete, functionsComplete) is { } refusal)
             {
                 return refusal;
             }
-            _prepared[NameOf(statement)] = new PreparedSql(ClassesOf(info.InnerEffects, info.InnerClass), names.ToArray(), tables.ToArray(), functions.ToArray(), tablesComplete, functionsComplete);
+            _prepared[NameOf(statement)] = new PreparedSql(ClassesOf(info.InnerEffects, info.InnerClass), names.ToArray(), tables.ToArray(), functions.ToArray(), tablesComplete, functionsComplete, _unqualifiedSeen);
             return null;
         }
         if ((info.Flags & SqlStatementFlags.Deallocate) != 0)
@@ -131,7 +164,9 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
             }
             foreach (var c in prepared.Classes)
             {
-                var facts = new StatementFacts(c, prepared.Names, prepared.Tables, prepared.Functions, prepared.TablesComplete, prepared.FunctionsComplete);
+                // The server re-resolves unqualified names of a prepared statement with the current search_path.
+                bool complete = prepared.TablesComplete && !(prepared.Unqualified && _searchPathChanged);
+                var facts = new StatementFacts(c, prepared.Names, prepared.Tables, prepared.Functions, complete, prepared.FunctionsComplete);
                 if (Refuse(policy.Decide(in facts), in facts) is { } refusal)
                 {
                     return refusal;
@@ -148,7 +183,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     /// <summary>A statement may do several things (a writing CTE reads and deletes): each must be allowed.</summary>
     private Refusal? DecideEffects(SqlEffects effects, SqlStatementClass primary, ReadOnlySpan<byte> names, ReadOnlySpan<Range> tables, ReadOnlySpan<Range> functions, bool tablesComplete, bool functionsComplete)
     {
-        uint bits = (uint)effects | (uint)SqlStatementInfo.EffectOf(primary);
+        uint bits = WithMergeActions((uint)effects | (uint)SqlStatementInfo.EffectOf(primary));
         while (bits != 0)
         {
             var c = (SqlStatementClass)System.Numerics.BitOperations.TrailingZeroCount(bits);
@@ -166,10 +201,18 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         return null;
     }
 
+    /// <summary>A MERGE may insert, update and delete (its WHEN actions need those privileges): each must be allowed too.</summary>
+    private static uint WithMergeActions(uint bits)
+    {
+        uint merge = (uint)SqlStatementInfo.EffectOf(SqlStatementClass.Merge);
+        return (bits & merge) == 0 ? bits
+            : bits | (uint)(SqlStatementInfo.EffectOf(SqlStatementClass.Insert) | SqlStatementInfo.EffectOf(SqlStatementClass.Update) | SqlStatementInfo.EffectOf(SqlStatementClass.Delete));
+    }
+
     private StatementClass[] ClassesOf(SqlEffects effects, SqlStatementClass primary)
     {
         var list = new List<StatementClass>();
-        uint bits = (uint)effects | (uint)SqlStatementInfo.EffectOf(primary);
+        uint bits = WithMergeActions((uint)effects | (uint)SqlStatementInfo.EffectOf(primary));
         while (bits != 0)
         {
             var c = (SqlStatementClass)System.Numerics.BitOperations.TrailingZeroCount(bits);
@@ -219,6 +262,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         {
             AddTable(statement, table, ref length, ref tableCount, ref tablesComplete);
         }
+        _writtenStart = tableCount;
         foreach (var table in info.TablesWritten)
         {
             AddTable(statement, table, ref length, ref tableCount, ref tablesComplete);
@@ -237,6 +281,16 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     }
 
     private static ReadOnlySpan<byte> PgCatalogPrefix => "pg_catalog."u8;
+
+    /// <summary>True when a written table is in pg_catalog (only pg_settings is writable there, and writing it is SET).</summary>
+    private bool WritesCatalog(byte[] names, int tableCount)
+    {
+        for (int i = _writtenStart; i < tableCount; i++)
+        {
+            if (names.AsSpan(_tables[i]).StartsWith(PgCatalogPrefix)) return true;
+        }
+        return false;
+    }
     private static ReadOnlySpan<byte> PublicPrefix => "public."u8;
 
     private void AddTable(ReadOnlySpan<byte> statement, SqlObjectName table, ref int length, ref int count, ref bool complete)
@@ -259,10 +313,11 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
                 return;
             }
             var prefix = bare[..bareLength].StartsWith("pg_"u8) ? PgCatalogPrefix : PublicPrefix;
-            if (_searchPathChanged && prefix == PublicPrefix)
+            if (_searchPathChanged)
             {
                 complete = false;
             }
+            _unqualifiedSeen = true;
             prefix.CopyTo(destination);
             bare[..bareLength].CopyTo(destination[prefix.Length..]);
             length += prefix.Length + bareLength;
