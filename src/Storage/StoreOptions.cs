@@ -51,7 +51,7 @@ public sealed class StoreOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxRecordBytes, MaxBlockBytesLimit);
         ArgumentOutOfRangeException.ThrowIfLessThan(BlockBytes, 1024);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(BlockBytes, MaxBlockBytesLimit);
-        ArgumentOutOfRangeException.ThrowIfLessThan(SegmentMaxBytes, 4096);
+        ArgumentOutOfRangeException.ThrowIfLessThan(SegmentMaxBytes, 1024);
         if (QueueBytes < 2 * (RecordLayout.HeaderSize + MaxRecordBytes + 16) || QueueBytes > 1 << 30)
         {
             throw new ArgumentOutOfRangeException(nameof(QueueBytes), QueueBytes,
