@@ -127,6 +127,12 @@ internal sealed class RecordRing
     {
         while (true)
         {
+            // A whole lap read and not released: what follows is our own unreleased data, not a new entry.
+            if (_readPosition - _head.Value >= Capacity)
+            {
+                record = default;
+                return false;
+            }
             var index = (int)(_readPosition & _mask);
             var length = Volatile.Read(ref IntAt(index));
             if (length <= 0)
@@ -163,7 +169,10 @@ internal sealed class RecordRing
     }
 
     /// <summary>True when a published entry is waiting at the read position.</summary>
-    public bool HasPublished => Volatile.Read(ref IntAt((int)(_readPosition & _mask))) > 0;
+    public bool HasPublished => _readPosition - _head.Value < Capacity && Volatile.Read(ref IntAt((int)(_readPosition & _mask))) > 0;
+
+    /// <summary>Bytes read but not yet released.</summary>
+    public long Unreleased => _readPosition - _head.Value;
 
     private ref int IntAt(int index) => ref Unsafe.As<byte, int>(ref _buffer[index]);
 

@@ -97,7 +97,6 @@ public sealed partial class SegmentStore
     private int Drain()
     {
         var moved = 0;
-        var sinceRelease = 0;
         while (_ring.TryRead(out var record))
         {
             if (!_builder.TryAdd(record))
@@ -107,16 +106,15 @@ public sealed partial class SegmentStore
             }
             _pendingEnd = _ring.ReadPosition;
             moved++;
-            sinceRelease += record.Length;
             if (_builder.RawLength >= _builder.TargetBytes)
             {
                 WriteBlock();
             }
-            if (sinceRelease >= 64 * 1024)
+            // Hand space back in quarters of the queue: often enough for producers, rarely enough to stay cheap.
+            if (_ring.Unreleased >= _ring.Capacity / 4)
             {
                 _ring.Release();
                 WakeSpaceWaiters();
-                sinceRelease = 0;
             }
         }
         if (moved > 0)
