@@ -57,6 +57,7 @@ public static class StoreVerifier
                 return Fail(path, 0, eb, $"segment {number} starts at block {scanner.Header.FirstBlockNumber}, but the previous segment ended at block {eb - 1}");
             }
 
+            expectedBlock ??= scanner.Header.FirstBlockNumber;
             var savedIndex = SegmentIndex.TryLoad(SegmentFiles.IndexPath(directory, number), number);
             var rebuilt = new SegmentIndex(number, scanner.Header.FirstBlockNumber);
             CompareIndex(savedIndex, rebuilt, path, indexProblems);
@@ -134,7 +135,6 @@ public static class StoreVerifier
             {
                 indexProblems.Add($"{SegmentFiles.IndexPath(directory, number)} describes {savedIndex.CoveredLength} bytes, the segment has {rebuilt.CoveredLength}");
             }
-            expectedBlock ??= scanner.Header.FirstBlockNumber;
         }
 
         if (anchor is { } a)
