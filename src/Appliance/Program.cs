@@ -5,16 +5,18 @@ namespace Appliance;
 
 public static class Program
 {
-    public static Task<int> Main(string[] args)
-    {
-        var root = new RootCommand("Appliance: an access gateway that checks a CI job's token and decides every operation it runs.")
+    public static Task<int> Main(string[] args) => CreateRootCommand().Parse(args).InvokeAsync();
+
+    /// <summary>Every verb; tests invoke it with their own output writers.</summary>
+    internal static RootCommand CreateRootCommand() =>
+        new("Appliance: an access gateway that checks a CI job's token and decides every operation it runs.")
         {
             RunCommand.Create(),
             CheckCommand.Create(),
             DemoCommand.Create(),
             TokenCommand.Create(),
             ReloadCommand.Create(),
+            SessionsCommand.Create(),
+            StoreCommand.Create(),
         };
-        return root.Parse(args).InvokeAsync();
-    }
 }

@@ -12,6 +12,7 @@ public sealed class ApplianceConfig
     public List<TargetConfig> Targets { get; set; } = [];
     public ShutdownConfig Shutdown { get; set; } = new();
     public LimitsConfig Limits { get; set; } = new();
+    public RecordConfig Record { get; set; } = new();
 
     /// <summary>Function names (globs) added to the built-in guarded list: refused unless an allow rule names them.</summary>
     public List<string> GuardedFunctions { get; set; } = [];
@@ -45,6 +46,38 @@ public sealed class LimitsConfig
     /// <summary>How long a client has to finish TLS, startup and authentication.</summary>
     public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(30);
     public int MaxSessions { get; set; } = 10_000;
+}
+
+/// <summary>What the recorder does when the store's queue is full.</summary>
+public enum RecordWhenFull
+{
+    /// <summary>The session waits for room (it slows down; nothing is lost).</summary>
+    Block,
+
+    /// <summary>The session is ended rather than run unrecorded.</summary>
+    FailSession,
+}
+
+/// <summary>Session recording: the segment store under <see cref="Dir"/> (default <c>state_dir/sessions</c>).</summary>
+public sealed class RecordConfig
+{
+    public bool Enabled { get; set; } = true;
+    /// <summary>The store directory; null for <c>state_dir/sessions</c>.</summary>
+    public string? Dir { get; set; }
+    public int SegmentMaxBytes { get; set; } = 64 * 1024 * 1024;
+    public Storage.FsyncPolicy Fsync { get; set; } = Storage.FsyncPolicy.Batch;
+    /// <summary>For <c>fsync: interval</c>: the longest time written records stay unsynced.</summary>
+    public TimeSpan FsyncInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>The in-memory queue between sessions and the store writer, in bytes.</summary>
+    public int QueueCapacity { get; set; } = 8 * 1024 * 1024;
+    public RecordWhenFull WhenFull { get; set; } = RecordWhenFull.Block;
+    /// <summary>Result rows recorded per statement, in bytes of row data; 0 records none.</summary>
+    public int MaxResultBytes { get; set; } = 64 * 1024;
+    public TimeSpan? RetentionMaxAge { get; set; }
+    public long? RetentionMaxTotalBytes { get; set; }
+
+    /// <summary>The store directory for a configuration whose state directory is <paramref name="stateDir"/>.</summary>
+    public string Directory(string stateDir) => Dir ?? Path.Combine(stateDir, "sessions");
 }
 
 public sealed class IdentityConfig

@@ -5,7 +5,7 @@ namespace Appliance.Configuration;
 
 internal sealed partial class ConfigBinder
 {
-    private static readonly string[] s_rootKeys = ["state_dir", "admin", "identity", "roles", "targets", "shutdown", "limits", "guarded_functions"];
+    private static readonly string[] s_rootKeys = ["state_dir", "admin", "identity", "roles", "targets", "shutdown", "limits", "guarded_functions", "record"];
     private static readonly string[] s_adminKeys = ["listen", "roles"];
     private static readonly string[] s_identityKeys = ["issuers"];
     private static readonly string[] s_issuerKeys =
@@ -22,6 +22,9 @@ internal sealed partial class ConfigBinder
     private static readonly string[] s_shutdownKeys = ["drain_timeout"];
     private static readonly string[] s_limitsKeys =
         ["max_client_message_bytes", "max_startup_packet_bytes", "login_timeout", "max_sessions"];
+    private static readonly string[] s_recordKeys =
+        ["enabled", "dir", "segment_max_bytes", "fsync", "fsync_interval", "queue_capacity", "when_full", "max_result_bytes", "retention"];
+    private static readonly string[] s_retentionKeys = ["max_age", "max_total_bytes"];
 
     private static readonly SearchValues<char> s_nameChars =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.");
@@ -88,6 +91,11 @@ internal sealed partial class ConfigBinder
         if (section.Section("limits", s_limitsKeys) is { } limits)
         {
             BindLimits(limits, config.Limits);
+        }
+
+        if (section.Section("record", s_recordKeys) is { } record)
+        {
+            BindRecord(record, config.Record);
         }
 
         return _errors.Count == 0 ? config : null;
@@ -627,5 +635,103 @@ internal sealed partial class ConfigBinder
     {
         var parts = column.Split('.');
         return parts.Length == 3 && parts.All(p => p.Length > 0 && !p.Any(char.IsWhiteSpace));
+    }
+
+    private void BindRecord(ConfigSection s, RecordConfig record)
+    {
+        record.Enabled = s.Bool("enabled") ?? record.Enabled;
+        if (s.String("dir") is { } dir)
+        {
+            if (dir.Length == 0)
+            {
+                Error(s.KeyPath("dir"), "must not be empty (leave it out for state_dir/sessions)");
+            }
+            else
+            {
+                record.Dir = ResolvePath(dir);
+            }
+        }
+
+        record.SegmentMaxBytes = (int?)ByteSize(s, "segment_max_bytes", 1024 * 1024, 1024 * 1024 * 1024) ?? record.SegmentMaxBytes;
+        var fsync = s.String("fsync");
+        if (fsync is not null)
+        {
+            switch (fsync)
+            {
+                case "always":
+                    record.Fsync = Storage.FsyncPolicy.Always;
+                    break;
+                case "batch":
+                    record.Fsync = Storage.FsyncPolicy.Batch;
+                    break;
+                case "interval":
+                    record.Fsync = Storage.FsyncPolicy.Interval;
+                    break;
+                default:
+                    Error(s.KeyPath("fsync"), $"expected one of: always, batch, interval, got {ConfigText.Quote(fsync)}");
+                    break;
+            }
+        }
+
+        if (Positive(s, "fsync_interval") is { } interval)
+        {
+            record.FsyncInterval = interval;
+            if (fsync is "always" or "batch" or null)
+            {
+                Error(s.KeyPath("fsync_interval"), "applies only to fsync: interval");
+            }
+        }
+
+        record.QueueCapacity = (int?)ByteSize(s, "queue_capacity", 4 * 1024 * 1024, 1024 * 1024 * 1024) ?? record.QueueCapacity;
+        if (s.String("when_full") is { } whenFull)
+        {
+            switch (whenFull)
+            {
+                case "block":
+                    record.WhenFull = RecordWhenFull.Block;
+                    break;
+                case "fail-session":
+                    record.WhenFull = RecordWhenFull.FailSession;
+                    break;
+                default:
+                    Error(s.KeyPath("when_full"), $"expected block or fail-session, got {ConfigText.Quote(whenFull)}");
+                    break;
+            }
+        }
+
+        record.MaxResultBytes = (int?)ByteSize(s, "max_result_bytes", 0, 64 * 1024 * 1024) ?? record.MaxResultBytes;
+        if (s.Section("retention", s_retentionKeys) is { } retention)
+        {
+            record.RetentionMaxAge = Positive(retention, "max_age");
+            record.RetentionMaxTotalBytes = ByteSize(retention, "max_total_bytes", 1, long.MaxValue);
+            if (record.RetentionMaxTotalBytes < record.SegmentMaxBytes)
+            {
+                Error(retention.KeyPath("max_total_bytes"),
+                    $"must be at least segment_max_bytes ({record.SegmentMaxBytes} bytes): retention deletes whole segments");
+            }
+        }
+    }
+
+    /// <summary>A byte size (<c>65536</c>, <c>64KiB</c>, <c>64MiB</c>, <c>10GB</c>) from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    private long? ByteSize(ConfigSection s, string key, long min, long max)
+    {
+        if (s.String(key) is not { } text)
+        {
+            return null;
+        }
+
+        if (!ByteSizeText.TryParse(text, out var value))
+        {
+            Error(s.KeyPath(key), $"expected a size such as 65536, 512KiB, 64MiB or 10GiB, got {ConfigText.Quote(text)}");
+            return null;
+        }
+
+        if (value < min || value > max)
+        {
+            Error(s.KeyPath(key), $"must be from {ByteSizeText.Format(min)} to {ByteSizeText.Format(max)}, got {ByteSizeText.Format(value)}");
+            return null;
+        }
+
+        return value;
     }
 }

@@ -32,6 +32,8 @@ internal static class GatewayHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IIdentityVerifier>(_ => new JwtVerifier(config.Identity, new RoleMapper(config.Roles)));
         builder.Services.AddSingleton(new PolicyStore(config));
+        builder.Services.AddSingleton<Recording.RecordingService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Recording.RecordingService>());
         builder.Services.AddSingleton<GatewayService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayService>());
         builder.Services.AddSingleton<IConfigReloadTarget, IdentityKeysReload>();

@@ -1,0 +1,315 @@
+using System.Buffers;
+using Appliance.Storage;
+
+namespace Appliance.Recording;
+
+/// <summary>
+/// Records one session into the segment store. Made by <see cref="RecordingService.StartSession"/>, which writes
+/// the session-start record.
+/// </summary>
+/// <remarks>
+/// <para>The API the session hook uses:</para>
+/// <code>
+/// var recorder = recording.StartSession(new SessionStartInfo { Subject = …, Target = …, … });  // null: recording disabled
+///                                                   // throws RecordingRefusedException: the session must not start
+/// recorder.Statement(sqlUtf8, "select", tables, "allow", rule);   // each statement, as decided
+/// recorder.Rows(dataRowBody);                                     // each DataRow the client receives (masked)
+/// recorder.Result("SELECT 3", 3, sqlState: null, message: null);  // CommandComplete, or the error
+/// recorder.Notice("WARNING", "01000", "…");                       // optional
+/// recorder.End("client closed", bytesFromClient, bytesFromServer);
+/// </code>
+/// <para>
+/// Every method returns true when the record was queued. False means the session cannot be recorded any more
+/// (<see cref="Failure"/> says why: the queue was full under <c>when_full: fail-session</c>, or the store is down):
+/// the hook ends the session (fail closed). Once false, every later call is false too, except <see cref="End"/>,
+/// which still tries once so the transcript says how the session ended.
+/// </para>
+/// <para>
+/// Under <c>when_full: block</c> a call waits while the store's queue is full (the session slows down to the
+/// disk's pace); otherwise nothing here waits. Records are encoded into pooled buffers (cleared after use: they
+/// hold user data) and copied into the store's queue; nothing is allocated per record.
+/// </para>
+/// <para>
+/// Threads: <see cref="Rows"/> and <see cref="Result"/> belong to one direction (server to client) and must not be
+/// called concurrently with each other; any method may run concurrently with any other otherwise. Sequence
+/// numbers follow the order records enter the store.
+/// </para>
+/// <para>
+/// Rows: <see cref="Rows"/> takes a DataRow message body as the client received it (after masking). Rows are
+/// recorded until the statement's rows reach <c>record.max_result_bytes</c>; later rows are counted, not recorded,
+/// and the result record says so. <see cref="Result"/> closes the statement's rows.
+/// </para>
+/// </remarks>
+public sealed class SessionRecorder
+{
+    private const int RowsChunkBytes = 16 * 1024;
+
+    private readonly SegmentStore _store;
+    private readonly TimeProvider _time;
+    private readonly bool _failSession;
+    private readonly int _maxResultBytes;
+    private readonly int _maxStatementBytes;
+    private readonly Lock _gate = new();
+    private ulong _sequence;
+    private long _statements;
+    private int _failure;
+    private int _ended;
+
+    // Rows of the current statement (server-to-client side only).
+    private byte[]? _rows;
+    private int _rowsLength;
+    private long _resultBytes;
+    private long _rowsRecorded;
+    private bool _rowsTruncated;
+
+    internal SessionRecorder(SegmentStore store, Guid sessionId, TimeProvider time, bool failSession, int maxResultBytes)
+    {
+        _store = store;
+        SessionId = sessionId;
+        _time = time;
+        _failSession = failSession;
+        _maxResultBytes = maxResultBytes;
+        // Leaves room for the statement's other fields within one record.
+        _maxStatementBytes = store.Options.MaxRecordBytes - 64 * 1024;
+    }
+
+    public Guid SessionId { get; }
+
+    /// <summary>Why recording stopped; <see cref="RecordingFailure.None"/> while it works.</summary>
+    public RecordingFailure Failure => (RecordingFailure)Volatile.Read(ref _failure);
+
+    /// <summary>Statements recorded so far.</summary>
+    public long Statements => Volatile.Read(ref _statements);
+
+    internal bool Start(SessionStartInfo info)
+    {
+        var size = RecordCodec.SessionStartSize(info);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var w = new RecordPayloadWriter(buffer);
+            RecordCodec.WriteSessionStart(ref w, info);
+            return Append(RecordKind.SessionStart, w.Written);
+        }
+        finally
+        {
+            Return(buffer, size);
+        }
+    }
+
+    /// <summary>
+    /// Records a statement: its text (UTF-8, as sent; cut to the record limit if huge), class, tables, the decision
+    /// (<c>allow</c>, <c>deny</c>, <c>review</c>) and the index of the deciding rule (-1 for none).
+    /// </summary>
+    public bool Statement(ReadOnlySpan<byte> sqlText, string statementClass, IReadOnlyList<string> tables, string decision, int rule)
+    {
+        var text = sqlText.Length > _maxStatementBytes ? sqlText[.._maxStatementBytes] : sqlText;
+        var size = RecordCodec.StatementSize(text.Length, statementClass, tables, decision);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var w = new RecordPayloadWriter(buffer);
+            RecordCodec.WriteStatement(ref w, text, sqlText.Length, statementClass, tables, decision, rule);
+            if (!Append(RecordKind.Statement, w.Written))
+            {
+                return false;
+            }
+            Interlocked.Increment(ref _statements);
+            return true;
+        }
+        finally
+        {
+            Return(buffer, size);
+        }
+    }
+
+    /// <summary>Records one result row (a DataRow body as the client received it), until the statement's cap.</summary>
+    public bool Rows(ReadOnlySpan<byte> dataRowPayload)
+    {
+        if (Failure != RecordingFailure.None)
+        {
+            return false;
+        }
+        var entry = RecordPayloadWriter.MaxVarIntSize + dataRowPayload.Length;
+        if (_resultBytes + dataRowPayload.Length > _maxResultBytes || 1 + entry > _store.Options.MaxRecordBytes)
+        {
+            _rowsTruncated = true;
+            return true;
+        }
+        _resultBytes += dataRowPayload.Length;
+        _rowsRecorded++;
+        if (1 + entry > RowsChunkBytes)
+        {
+            // A big row goes alone, after the rows before it.
+            return FlushRows() && AppendRowsAlone(dataRowPayload, entry);
+        }
+        if (_rows is null)
+        {
+            _rows = ArrayPool<byte>.Shared.Rent(RowsChunkBytes);
+            _rows[0] = RecordCodec.Version;
+            _rowsLength = 1;
+        }
+        else if (_rowsLength + entry > RowsChunkBytes && !FlushRows())
+        {
+            return false;
+        }
+        var w = new RecordPayloadWriter(_rows.AsSpan(_rowsLength));
+        w.WriteBytes(dataRowPayload);
+        _rowsLength += w.Length;
+        return true;
+    }
+
+    /// <summary>
+    /// Records how the current statement ended: its command tag and row count (-1 when unknown), or the error's
+    /// SQLSTATE and message; closes the statement's rows.
+    /// </summary>
+    public bool Result(string commandTag, long rows, string? sqlState, string? message)
+    {
+        if (!FlushRows())
+        {
+            return false;
+        }
+        var size = RecordCodec.ResultSize(commandTag, sqlState, message);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var w = new RecordPayloadWriter(buffer);
+            RecordCodec.WriteResult(ref w, commandTag, rows, sqlState, message, _rowsRecorded, _rowsTruncated);
+            return Append(RecordKind.Result, w.Written);
+        }
+        finally
+        {
+            Return(buffer, size);
+            _resultBytes = 0;
+            _rowsRecorded = 0;
+            _rowsTruncated = false;
+        }
+    }
+
+    /// <summary>Records a notice the client received.</summary>
+    public bool Notice(string severity, string sqlState, string message)
+    {
+        var size = RecordCodec.NoticeSize(severity, sqlState, message);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var w = new RecordPayloadWriter(buffer);
+            RecordCodec.WriteNotice(ref w, severity, sqlState, message);
+            return Append(RecordKind.Notice, w.Written);
+        }
+        finally
+        {
+            Return(buffer, size);
+        }
+    }
+
+    /// <summary>Records a step of a just-in-time approval (placeholder until approvals land).</summary>
+    public bool Approval(string @event, string requestId, string actor, string detail)
+    {
+        var size = RecordCodec.ApprovalSize(@event, requestId, actor, detail);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var w = new RecordPayloadWriter(buffer);
+            RecordCodec.WriteApproval(ref w, @event, requestId, actor, detail);
+            return Append(RecordKind.Approval, w.Written);
+        }
+        finally
+        {
+            Return(buffer, size);
+        }
+    }
+
+    /// <summary>
+    /// Records the end of the session (why, and bytes each way) after any rows still pending. Tried even after a
+    /// failure (without waiting), so the transcript says how the session ended. Later calls return false.
+    /// </summary>
+    public bool End(string reason, long bytesFromClient, long bytesFromServer)
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        {
+            return false;
+        }
+        var failed = Failure != RecordingFailure.None;
+        if (!failed)
+        {
+            FlushRows();
+        }
+        if (_rows is not null)
+        {
+            Return(_rows, _rowsLength);
+            _rows = null;
+        }
+        var size = RecordCodec.SessionEndSize(reason);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var w = new RecordPayloadWriter(buffer);
+            RecordCodec.WriteSessionEnd(ref w, reason, bytesFromClient, bytesFromServer, Statements);
+            var recorded = Append(RecordKind.SessionEnd, w.Written, evenAfterFailure: true);
+            Interlocked.CompareExchange(ref _failure, (int)RecordingFailure.Ended, (int)RecordingFailure.None);
+            return recorded && !failed;
+        }
+        finally
+        {
+            Return(buffer, size);
+        }
+    }
+
+    private bool FlushRows()
+    {
+        if (_rows is null || _rowsLength <= 1)
+        {
+            return Failure == RecordingFailure.None;
+        }
+        var ok = Append(RecordKind.ResultRows, _rows.AsSpan(0, _rowsLength));
+        _rows.AsSpan(0, _rowsLength).Clear();
+        _rows[0] = RecordCodec.Version;
+        _rowsLength = 1;
+        return ok;
+    }
+
+    private bool AppendRowsAlone(ReadOnlySpan<byte> row, int entry)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(1 + entry);
+        try
+        {
+            var w = new RecordPayloadWriter(buffer);
+            w.WriteByte(RecordCodec.Version);
+            w.WriteBytes(row);
+            return Append(RecordKind.ResultRows, w.Written);
+        }
+        finally
+        {
+            Return(buffer, 1 + entry);
+        }
+    }
+
+    private bool Append(RecordKind kind, ReadOnlySpan<byte> payload, bool evenAfterFailure = false)
+    {
+        lock (_gate)
+        {
+            if (Failure != RecordingFailure.None && !evenAfterFailure)
+            {
+                return false;
+            }
+            var header = new RecordHeader((byte)kind, SessionId, _sequence, StoreTime.ToUnixMicroseconds(_time.GetUtcNow()));
+            var status = _failSession || evenAfterFailure ? _store.TryAppend(header, payload, out _) : _store.Append(header, payload, out _);
+            if (status == AppendStatus.Appended)
+            {
+                _sequence++;
+                return true;
+            }
+            var failure = status == AppendStatus.Full ? RecordingFailure.QueueFull : RecordingFailure.StoreUnavailable;
+            Interlocked.CompareExchange(ref _failure, (int)failure, (int)RecordingFailure.None);
+            return false;
+        }
+    }
+
+    // Pooled buffers held statement text and rows: clear what was used before handing them back.
+    private static void Return(byte[] buffer, int used)
+    {
+        buffer.AsSpan(0, Math.Min(used, buffer.Length)).Clear();
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+}

@@ -1,4 +1,0 @@
-namespace Appliance.Storage;
-
-/// <summary>Placeholder until the segment store lands (recording issue).</summary>
-internal static class StorageAssembly;

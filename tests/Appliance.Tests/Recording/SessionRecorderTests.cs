@@ -1,0 +1,218 @@
+using System.Text;
+using Appliance.Configuration;
+using Appliance.Recording;
+using Appliance.Storage;
+
+namespace Appliance.Tests.Recording;
+
+public sealed class SessionRecorderTests
+{
+    private static List<RecordedEvent> Transcript(RecordingTestStore store, Guid id)
+    {
+        using var reader = StoreReader.Open(store.StoreDir);
+        return [.. SessionTranscript.Read(reader, id)];
+    }
+
+    [Fact]
+    public async Task Session_EveryRecordReadsBackInOrder()
+    {
+        await using var store = await RecordingTestStore.StartAsync();
+        var recorder = store.Session("repo:acme/shop:ref:refs/heads/main", "orders");
+        store.Clock.Advance(TimeSpan.FromMilliseconds(5));
+        Assert.True(recorder.Statement("select id, name from customers"u8, "select", ["public.customers"], "allow", 0));
+        Assert.True(recorder.Rows(RecordingTestStore.DataRow("1", "Ada")));
+        Assert.True(recorder.Rows(RecordingTestStore.DataRow("2", null)));
+        store.Clock.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.True(recorder.Result("SELECT 2", 2, null, null));
+        Assert.True(recorder.Statement("delete from customers"u8, "delete", ["public.customers"], "deny", 3));
+        Assert.True(recorder.Result("", -1, "42501", "statement denied by rule 3"));
+        Assert.True(recorder.Notice("WARNING", "01000", "careful"));
+        Assert.True(recorder.Approval("requested", "r-1", "alice", "ddl"));
+        Assert.True(recorder.End("client closed", 123, 4567));
+        Assert.False(recorder.Statement("select 1"u8, "select", [], "allow", 0));
+        Assert.Equal(RecordingFailure.Ended, recorder.Failure);
+        await store.StopAsync();
+
+        var events = Transcript(store, recorder.SessionId);
+        Assert.Equal(Enumerable.Range(0, events.Count).Select(i => (ulong)i), events.Select(e => e.Sequence));
+        Assert.Collection(events,
+            e =>
+            {
+                var start = Assert.IsType<SessionStartRecord>(e);
+                Assert.Equal(("repo:acme/shop:ref:refs/heads/main", "ci", "orders", "postgres", "10.0.0.5:51234", "Tls13", "ab12"),
+                    (start.Subject, start.Issuer, start.Target, start.TargetKind, start.ClientAddress, start.TlsProtocol, start.ClaimsDigest));
+                Assert.Equal(RecordingTestStore.Start, start.Time);
+            },
+            e =>
+            {
+                var st = Assert.IsType<StatementRecord>(e);
+                Assert.Equal("select id, name from customers", Encoding.UTF8.GetString(st.Text));
+                Assert.Equal(("select", "allow", 0), (st.StatementClass, st.Decision, st.Rule));
+                Assert.Equal(["public.customers"], st.Tables);
+                Assert.Equal(RecordingTestStore.Start.AddMilliseconds(5), st.Time);
+            },
+            e => Assert.Equal(["1 | Ada", "2 | NULL"], Assert.IsType<ResultRowsRecord>(e).Rows.Select(r => TranscriptText.Row(r))),
+            e => Assert.Equal(("SELECT 2", 2L, 2L, false), Assert.IsType<ResultRecord>(e) is var r ? (r.CommandTag, r.Rows, r.RowsRecorded, r.RowsTruncated) : default),
+            e => Assert.Equal(("deny", 3), Assert.IsType<StatementRecord>(e) is var s ? (s.Decision, s.Rule) : default),
+            e => Assert.Equal(("42501", "statement denied by rule 3"), Assert.IsType<ResultRecord>(e) is var r ? (r.SqlState, r.Message) : default),
+            e => Assert.Equal("careful", Assert.IsType<NoticeRecord>(e).Message),
+            e => Assert.Equal("r-1", Assert.IsType<ApprovalRecord>(e).RequestId),
+            e => Assert.Equal(("client closed", 123L, 4567L, 2L), Assert.IsType<SessionEndRecord>(e) is var x ? (x.Reason, x.BytesFromClient, x.BytesFromServer, x.Statements) : default));
+    }
+
+    [Fact]
+    public async Task Rows_BeyondMaxResultBytes_AreCountedNotRecorded_AndTheCapResetsPerStatement()
+    {
+        await using var store = await RecordingTestStore.StartAsync(r => r.MaxResultBytes = 100);
+        var recorder = store.Session("s", "orders");
+        var row = RecordingTestStore.DataRow(new string('x', 30)); // 2 + 4 + 30 = 36 bytes
+        recorder.Statement("select"u8, "select", [], "allow", 0);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(recorder.Rows(row));
+        }
+        recorder.Result("SELECT 5", 5, null, null);
+        recorder.Statement("select"u8, "select", [], "allow", 0);
+        Assert.True(recorder.Rows(row));
+        recorder.Result("SELECT 1", 1, null, null);
+        recorder.End("done", 0, 0);
+        await store.StopAsync();
+
+        var events = Transcript(store, recorder.SessionId);
+        var results = events.OfType<ResultRecord>().ToList();
+        Assert.Equal((2L, true), (results[0].RowsRecorded, results[0].RowsTruncated));
+        Assert.Equal((1L, false), (results[1].RowsRecorded, results[1].RowsTruncated));
+        Assert.Equal(3, events.OfType<ResultRowsRecord>().Sum(r => r.Rows.Count));
+    }
+
+    [Fact]
+    public async Task ManyRows_AreChunked_AndABigRowGoesAlone()
+    {
+        await using var store = await RecordingTestStore.StartAsync(r => r.MaxResultBytes = 1024 * 1024);
+        var recorder = store.Session("s", "orders");
+        recorder.Statement("select"u8, "select", [], "allow", 0);
+        for (var i = 0; i < 1000; i++)
+        {
+            recorder.Rows(RecordingTestStore.DataRow(i.ToString(System.Globalization.CultureInfo.InvariantCulture), new string('v', 40)));
+        }
+        var big = RecordingTestStore.DataRow(new string('B', 100_000));
+        recorder.Rows(big);
+        recorder.Result("SELECT 1001", 1001, null, null);
+        recorder.End("done", 0, 0);
+        await store.StopAsync();
+
+        var chunks = Transcript(store, recorder.SessionId).OfType<ResultRowsRecord>().ToList();
+        Assert.True(chunks.Count > 2);
+        var rows = chunks.SelectMany(c => c.Rows).ToList();
+        Assert.Equal(1001, rows.Count);
+        Assert.StartsWith("999 | ", TranscriptText.Row(rows[999]), StringComparison.Ordinal);
+        Assert.Equal(big, rows[^1]);
+        Assert.Single(chunks[^1].Rows);
+    }
+
+    [Fact]
+    public async Task HugeStatement_IsCutAndMarked()
+    {
+        await using var store = await RecordingTestStore.StartAsync();
+        var recorder = store.Session("s", "orders");
+        var text = Encoding.UTF8.GetBytes("select '" + new string('x', 2 * 1024 * 1024) + "'");
+        Assert.True(recorder.Statement(text, "select", [], "allow", 0));
+        recorder.End("done", 0, 0);
+        await store.StopAsync();
+
+        var statement = Transcript(store, recorder.SessionId).OfType<StatementRecord>().Single();
+        Assert.True(statement.TextTruncated);
+        Assert.Equal(text.Length, statement.TextLength);
+        Assert.True(statement.Text.Length < RecordingService.MaxRecordBytes);
+        Assert.Equal(text.AsSpan(0, statement.Text.Length).ToArray(), statement.Text);
+    }
+
+    [Fact]
+    public async Task FailSession_WhenTheQueueIsFull_ReturnsFalseAndStaysFailed()
+    {
+        var stateDir = Directory.CreateTempSubdirectory("appliance-recording-").FullName;
+        using var gate = new ManualResetEventSlim(false);
+        using var holding = new ManualResetEventSlim(false);
+        var options = RecordingService.StoreOptions(new RecordConfig { Fsync = FsyncPolicy.Always, QueueCapacity = 4 * 1024 * 1024 },
+            Path.Combine(stateDir, "sessions"), TimeProvider.System, null);
+        options = new StoreOptions
+        {
+            Directory = options.Directory, Fsync = options.Fsync, QueueBytes = options.QueueBytes, MaxRecordBytes = options.MaxRecordBytes,
+            SyncObserver = (_, _) =>
+            {
+                holding.Set();
+                gate.Wait(); // a disk that does not keep up
+            },
+        };
+        try
+        {
+            var segmentStore = SegmentStore.Open(options);
+            var recorder = new SessionRecorder(segmentStore, Guid.NewGuid(), TimeProvider.System, failSession: true, maxResultBytes: 1 << 20);
+            Assert.True(recorder.Statement("select 1"u8, "select", [], "allow", 0));
+            Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+            var big = new byte[200_000];
+            var ok = 0;
+            while (recorder.Statement(big, "select", [], "allow", 0))
+            {
+                ok++;
+                Assert.True(ok < 100, "the queue never filled");
+            }
+            Assert.Equal(RecordingFailure.QueueFull, recorder.Failure);
+            Assert.False(recorder.Statement("select 1"u8, "select", [], "allow", 0));
+            gate.Set();
+            Assert.False(recorder.End("recording queue full", 0, 0)); // the end is still written, but the session had failed
+            await segmentStore.DisposeAsync();
+
+            using var reader = StoreReader.Open(options.Directory);
+            var events = SessionTranscript.Read(reader, recorder.SessionId).ToList();
+            Assert.Equal(ok + 1, events.OfType<StatementRecord>().Count());
+            Assert.Equal("recording queue full", Assert.IsType<SessionEndRecord>(events[^1]).Reason);
+        }
+        finally
+        {
+            gate.Set();
+            Directory.Delete(stateDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task StoreClosed_RecorderReturnsFalse()
+    {
+        await using var store = await RecordingTestStore.StartAsync();
+        var recorder = store.Session("s", "orders");
+        await store.StopAsync();
+        Assert.False(recorder.Statement("select 1"u8, "select", [], "allow", 0));
+        Assert.Equal(RecordingFailure.StoreUnavailable, recorder.Failure);
+    }
+
+    [Fact]
+    public async Task RecordingService_Disabled_GivesNoRecorderAndNoStore()
+    {
+        await using var store = await RecordingTestStore.StartAsync(r => r.Enabled = false);
+        Assert.Null(store.Service.StartSession(new SessionStartInfo { Subject = "s", Target = "t" }));
+        Assert.Null(store.Service.Store);
+        Assert.False(Directory.Exists(store.StoreDir));
+    }
+
+    [Fact]
+    public async Task RecordingService_AfterStop_RefusesSessions()
+    {
+        await using var store = await RecordingTestStore.StartAsync();
+        await store.StopAsync();
+        var error = Assert.Throws<RecordingRefusedException>(() => store.Service.StartSession(new SessionStartInfo { Subject = "s", Target = "t" }));
+        Assert.Equal(RecordingFailure.StoreUnavailable, error.Failure);
+    }
+
+    [Fact]
+    public async Task RecordingService_GivesTimeOrderedIds_AndKeepsAGivenOne()
+    {
+        await using var store = await RecordingTestStore.StartAsync();
+        var given = Guid.NewGuid();
+        Assert.Equal(given, store.Session("s", "t", given).SessionId);
+        var a = store.Session("s", "t").SessionId;
+        store.Clock.Advance(TimeSpan.FromSeconds(1));
+        var b = store.Session("s", "t").SessionId;
+        Assert.Equal(7, a.Version);
+        Assert.True(string.CompareOrdinal(a.ToString(), b.ToString()) < 0);
+    }
+}
