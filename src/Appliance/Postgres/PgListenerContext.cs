@@ -3,6 +3,7 @@ using System.Net.Security;
 using Appliance.Configuration;
 using Appliance.Identity;
 using Appliance.Policy;
+using Appliance.Recording;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Postgres;
@@ -15,6 +16,7 @@ internal sealed class PgListenerContext(
     IIdentityVerifier identity,
     PgCancelRegistry cancels,
     PolicyStore policies,
+    RecordingService recording,
     LimitsConfig limits,
     ILogger logger)
 {
@@ -24,6 +26,7 @@ internal sealed class PgListenerContext(
     public IIdentityVerifier Identity { get; } = identity;
     public PgCancelRegistry Cancels { get; } = cancels;
     public PolicyStore Policies { get; } = policies;
+    public RecordingService Recording { get; } = recording;
     public LimitsConfig Limits { get; } = limits;
     public ILogger Logger { get; } = logger;
     public bool IsLoopback { get; } = IPAddress.IsLoopback(endPoint.Address);

@@ -32,7 +32,7 @@ internal sealed partial class PgSession
     /// <summary>Upstream → client: counts ReadyForQuery and swaps marker errors for refusals.</summary>
     private readonly struct UpstreamInspector(PgSession session) : IPgFrameInspector
     {
-        public bool NeedsWhole(byte type) => type is PgBackend.ErrorResponse or PgBackend.ReadyForQuery or PgBackend.ParameterStatus;
+        public bool NeedsWhole(byte type) => type is PgBackend.ErrorResponse or PgBackend.ReadyForQuery or PgBackend.ParameterStatus or PgBackend.CommandComplete;
 
         public PgFrameAction Inspect(in PgFrame frame) => session.InspectUpstream(in frame);
 
@@ -126,15 +126,39 @@ internal sealed partial class PgSession
                 }
                 return PgFrameAction.Forward;
             case PgBackend.ErrorResponse:
-                return _refusals.TryPeek(out var pending) && pending.Cycle == _cyclesDone + 1 && IsMarkerError(frame.Payload)
-                    ? PgFrameAction.Replace
-                    : PgFrameAction.Forward;
+                if (_refusals.TryPeek(out var pending) && pending.Cycle == _cyclesDone + 1 && IsMarkerError(frame.Payload))
+                {
+                    return PgFrameAction.Replace;
+                }
+                if (_recorder is { } failed)
+                {
+                    var error = PgErrorFields.Parse(frame.Payload);
+                    failed.Result("", 0, error.SqlState, error.Message);
+                }
+                return PgFrameAction.Forward;
+            case PgBackend.DataRow when _recorder is not null:
+                _recorder.Rows(frame.Payload.FirstSpan);
+                return PgFrameAction.Forward;
+            case PgBackend.CommandComplete when _recorder is not null:
+                RecordCommandComplete(frame.Payload);
+                return PgFrameAction.Forward;
             case PgBackend.ParameterStatus:
                 TrackParameter(frame.Payload);
                 return PgFrameAction.Forward;
             default:
                 return PgFrameAction.Forward;
         }
+    }
+
+    /// <summary>Records a CommandComplete: its tag, and the row count the tag ends with ("SELECT 3", "INSERT 0 1").</summary>
+    private void RecordCommandComplete(ReadOnlySequence<byte> payload)
+    {
+        var tag = payload.FirstSpan;
+        int end = tag.IndexOf((byte)0);
+        if (end >= 0) tag = tag[..end];
+        int space = tag.LastIndexOf((byte)' ');
+        long rows = space >= 0 && long.TryParse(tag[(space + 1)..], out var n) ? n : 0;
+        _recorder!.Result(System.Text.Encoding.UTF8.GetString(tag), rows, null, null);
     }
 
     /// <summary>Only runs on an error while a refusal is pending, so copying the (small) payload is fine.</summary>

@@ -6,6 +6,7 @@ using System.Security.Authentication;
 using System.Text;
 using Appliance.Identity;
 using Appliance.Policy;
+using Appliance.Recording;
 using Appliance.Protocols.Postgres;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +23,7 @@ internal sealed partial class PgSession
     private Principal? _principal;
     private SessionPolicy? _policy;
     private bool _searchPathAtStartup;
+    private SessionRecorder? _recorder;
 
     public PgSession(PgListenerContext context, Socket socket, long id)
     {
@@ -60,6 +62,7 @@ internal sealed partial class PgSession
             }
             await using (upstream.Connection)
             {
+                StartRecording();
                 using var key = _context.Cancels.Register(upstream.RemoteEndPoint, upstream.ProcessId, upstream.SecretKey);
                 await CompleteClientLoginAsync(upstream, key.ProcessId, key.Secret, abort);
                 _context.Logger.LogInformation("session started for {Principal} on target {Target}", _principal!.Subject, _target!.Name);
@@ -84,6 +87,7 @@ internal sealed partial class PgSession
         {
             await TrySendFatalAsync(fatalState, fatalMessage!);
         }
+        _recorder?.End(fatalMessage ?? (_clientTerminated ? "client terminated" : "connection closed"), _bytesFromClient, _bytesFromUpstream);
         if (_principal is not null)
         {
             _context.Logger.LogInformation("session ended for {Principal} on target {Target}", _principal.Subject, _target?.Name);
@@ -105,6 +109,29 @@ internal sealed partial class PgSession
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
             // The client is gone; nothing more to tell it.
+        }
+    }
+
+    /// <summary>Starts the session's recording; a session that cannot be recorded does not start (fail closed).</summary>
+    private void StartRecording()
+    {
+        try
+        {
+            _recorder = _context.Recording.StartSession(new SessionStartInfo
+            {
+                Subject = _principal!.Subject,
+                Issuer = _principal.Issuer,
+                Roles = _principal.Roles,
+                ClaimsDigest = _principal.ClaimsDigest,
+                Target = _target!.Name,
+                ClientAddress = _remote.ToString() ?? "",
+                TlsProtocol = _client.Tls?.SslProtocol.ToString() ?? "none",
+            });
+            _gate!.Recorder = _recorder;
+        }
+        catch (RecordingRefusedException e)
+        {
+            throw new PgProtocolException(PgSqlState.CannotConnectNow, $"session refused: it cannot be recorded ({e.Message})");
         }
     }
 

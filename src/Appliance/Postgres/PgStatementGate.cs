@@ -64,6 +64,11 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
 
     public bool StandardConformingStrings { get; set; } = true;
 
+    /// <summary>Where each decided statement is recorded; null when recording is off.</summary>
+    public Recording.SessionRecorder? Recorder { get; set; }
+
+    private int _allowRule;
+
     /// <summary>What a SQL-level PREPARE recorded, to decide each EXECUTE on (the policy may change in between).</summary>
     private sealed record PreparedSql(StatementClass[] Classes, byte[] Names, Range[] Tables, Range[] Functions, bool TablesComplete, bool FunctionsComplete, bool Unqualified);
 
@@ -99,7 +104,12 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
             {
                 return new Refusal($"statement refused: the gateway cannot read it ({_info.Error})", -1);
             }
-            if (DecideOne(statement) is { } refusal)
+            var refusal = DecideOne(statement);
+            if (Recorder is { } recorder && _info.Class != SqlStatementClass.Empty && !Record(recorder, statement, refusal))
+            {
+                return new Refusal($"statement refused: the session can no longer be recorded ({recorder.Failure})", -1);
+            }
+            if (refusal is not null)
             {
                 return refusal;
             }
@@ -109,6 +119,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     private Refusal? DecideOne(ReadOnlySpan<byte> statement)
     {
         var info = _info;
+        _lastTableCount = 0;
         bool reset = IsReset(statement);
         _isReset = reset && info.Class == SqlStatementClass.Privilege;
         if (info.Class == SqlStatementClass.Empty)
@@ -128,6 +139,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         }
         _unqualifiedSeen = false;
         int nameLength = CollectNames(statement, out int tableCount, out int functionCount, out bool tablesComplete);
+        _lastTableCount = tableCount;
         if (WritesCatalog(names: _names, tableCount))
         {
             return new Refusal("statement refused: writing to the system catalogs (pg_settings changes settings like SET) is not allowed through the gateway", -1);
@@ -179,6 +191,20 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         }
         return DecideEffects(info.Effects, info.Class, names, tables, functions, tablesComplete, functionsComplete);
     }
+
+    private bool Record(Recording.SessionRecorder recorder, ReadOnlySpan<byte> statement, Refusal? refusal)
+    {
+        var tables = new List<string>(_lastTableCount);
+        for (int i = 0; i < _lastTableCount; i++)
+        {
+            tables.Add(Encoding.UTF8.GetString(_names.AsSpan(_tables[i])));
+        }
+        string decision = refusal is null ? "allow" : refusal.Message.Contains("needs approval", StringComparison.Ordinal) ? "review" : "deny";
+        int rule = refusal is null ? _allowRule + 1 : refusal.RuleIndex + 1;
+        return recorder.Statement(statement, StatementClasses.Name(Map(_info.Class)), tables, decision, rule);
+    }
+
+    private int _lastTableCount;
 
     /// <summary>A statement may do several things (a writing CTE reads and deletes): each must be allowed.</summary>
     private Refusal? DecideEffects(SqlEffects effects, SqlStatementClass primary, ReadOnlySpan<byte> names, ReadOnlySpan<Range> tables, ReadOnlySpan<Range> functions, bool tablesComplete, bool functionsComplete)
@@ -345,6 +371,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     {
         if (decision.IsAllowed)
         {
+            _allowRule = decision.RuleIndex;
             if (audit is not null && audit.IsEnabled(LogLevel.Debug))
             {
                 audit.LogDebug("decision {Decision} for {Principal} on target {Target}: {Class} on [{Tables}] by rule {Rule}",
