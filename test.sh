@@ -23,3 +23,5 @@ fi
 
 dotnet build Appliance.sln -c Release -warnaserror --nologo -v q
 dotnet test Appliance.sln -c Release --no-build --nologo -v q --logger "console;verbosity=normal" "$@"
+# Allocation budgets of the benchmarks (bench/allocation-budgets.json): a short in-process run, well under 2 minutes.
+dotnet run -c Release --no-build --project bench -- --budgets
