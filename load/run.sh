@@ -3,7 +3,7 @@
 # through the gateway (policy on), in one run, on loopback. Prints absolute figures and ratios to direct
 # and writes them as JSON (the input of load/gate.sh).
 #
-#   load/run.sh pg [--duration SECONDS] [--clients N] [--sessions N] [--busy N] [--smoke] [--out FILE] [--profile DIR]
+#   load/run.sh pg [--duration SECONDS] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE] [--profile DIR]
 #
 # Cases (CASES="select-simple latency-1c bulk scale" runs only those):
 #   select-simple, select-extended, select-prepared, tpcb-like-N   pgbench at --clients (8), ratios and proxy CPU µs/txn
@@ -24,7 +24,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-usage="usage: load/run.sh pg [--duration S] [--clients N] [--sessions N] [--busy N] [--smoke] [--out FILE] [--profile DIR]"
+usage="usage: load/run.sh pg [--duration S] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE] [--profile DIR]"
 suite="${1:-pg}"; shift || true
 [ "$suite" = pg ] || { echo "$usage" >&2; exit 2; }
 duration=15; clients=8; scale=10; smoke=0; profile=""; sessions=2000; busy=50; bulk_runs=5; warmup=3
@@ -35,6 +35,7 @@ while [ $# -gt 0 ]; do
     --clients) clients="$2"; shift 2 ;;
     --sessions) sessions="$2"; shift 2 ;;
     --busy) busy="$2"; shift 2 ;;
+    --scale) scale="$2"; shift 2 ;;
     --smoke) smoke=1; duration=1; scale=1; sessions=50; busy=5; bulk_runs=1; warmup=1; shift ;;
     --out) out="$2"; shift 2 ;;
     --profile) profile="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
@@ -337,17 +338,28 @@ try:
     events = json.loads(text)["Events"]
 except (ValueError, KeyError):
     events = json.loads(text.rstrip(",\n ]}") + "]}")["Events"]
-gc = {}
+# Rates are per 1 s interval, so their sum over the run is the total.
+gc, allocated, cpu = {}, 0.0, {}
 for e in events:
-    name, tags = e.get("name", ""), e.get("tags", "")
+    name, tags, value = e.get("name", ""), e.get("tags", "") or "", float(e.get("value", 0))
     if name.startswith("dotnet.gc.collections"):
-        gen = re.search(r"gc\.heap\.generation=(\w+)", tags or "")
+        gen = re.search(r"gc\.heap\.generation=(\w+)", tags)
         key = gen.group(1) if gen else "all"
-        gc[key] = gc.get(key, 0) + float(e.get("value", 0))
-report = {"transactions": txns, "gc_collections": gc,
-          "gc_per_10k_transactions": {k: round(v * 10000 / txns, 3) for k, v in gc.items()} if txns else {}}
+        gc[key] = gc.get(key, 0) + value
+    elif name.startswith("dotnet.gc.heap.total_allocated"):
+        allocated += value
+    elif name.startswith("dotnet.process.cpu.time"):
+        mode = re.search(r"cpu\.mode=(\w+)", tags)
+        cpu[mode.group(1) if mode else "all"] = cpu.get(mode.group(1) if mode else "all", 0) + value
+report = {"transactions": txns, "gc_collections": {k: int(v) for k, v in gc.items()},
+          "gc_per_10k_transactions": {k: round(v * 10000 / txns, 3) for k, v in gc.items()} if txns else {},
+          # The counters' window is a little longer than pgbench's run: an upper bound.
+          "allocated_bytes_per_transaction": round(allocated / txns, 2) if txns else None,
+          "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
+          "cpu_us_per_transaction": {k: round(v * 1e6 / txns, 1) for k, v in cpu.items()} if txns else {}}
 json.dump(report, open(out, "w"), indent=2)
-print(f"   GC collections during {txns} transactions: {gc} -> per 10k: {report['gc_per_10k_transactions']}")
+print(f"   {txns} transactions: GC collections {report['gc_collections']} (per 10k: {report['gc_per_10k_transactions']}),"
+      f" allocated <= {report['allocated_bytes_per_transaction']} B/txn, CPU us/txn {report['cpu_us_per_transaction']}")
 PY
   echo "   wrote $profile/{counters.json,gateway.nettrace,trace-top.txt,perf-top.txt,strace.txt}"
 fi
@@ -384,6 +396,8 @@ if lat:
         entry[f"{path}_p50_us"] = summary[path]["p50"]; entry[f"{path}_p99_us"] = summary[path]["p99"]
         entry[f"{path}_added_p50_us"] = summary[path]["p50"] - summary["direct"]["p50"]
         entry[f"{path}_added_p99_us"] = summary[path]["p99"] - summary["direct"]["p99"]
+        entry[f"{path}_p50_ratio"] = round(summary[path]["p50"] / max(1, summary["direct"]["p50"]), 3)
+        entry[f"{path}_p99_ratio"] = round(summary[path]["p99"] / max(1, summary["direct"]["p99"]), 3)
     report["latency_1_client"] = entry
     print(f"\nadded latency, 1 client (-S simple): pgbouncer p50 +{entry['pgbouncer_added_p50_us']} us, p99 +{entry['pgbouncer_added_p99_us']} us;"
           f" gateway p50 +{entry['gateway_added_p50_us']} us, p99 +{entry['gateway_added_p99_us']} us"
