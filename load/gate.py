@@ -3,7 +3,8 @@
 against their budgets. Prints one line per metric and one per violation; exits 1 on any regression.
 
   gate.py --results R.json --baseline B.json [--tolerance 0.10] [--allocations A.json | --skip-allocations]
-  gate.py --results R.json --record-baseline OUT.json [--from-baseline B.json]
+  gate.py --results R.json --baseline B.json --record-baseline OUT.json
+  gate.py --results R.json --baseline B.json --shape-only
 
 A baseline's metrics name a value in the results by a dotted path (cases.select-simple.gateway_ratio), say
 which direction is better, and may carry their own relative tolerance (noisy ones: p99, RSS). A metric
@@ -98,6 +99,7 @@ def main():
     parser.add_argument("--budgets", help="allocation budgets file (default: the baseline's allocation_budgets)")
     parser.add_argument("--skip-allocations", action="store_true")
     parser.add_argument("--record-baseline", metavar="OUT")
+    parser.add_argument("--shape-only", action="store_true", help="only check that the results hold every metric (smoke runs)")
     args = parser.parse_args()
 
     results = json.load(open(args.results))
@@ -110,6 +112,12 @@ def main():
         parser.error("--baseline is required")
 
     baseline = json.load(open(args.baseline))
+    if args.shape_only:
+        missing = [p for p in baseline.get("metrics", {}) if not isinstance(lookup(results, p), (int, float))]
+        for path in missing:
+            print(f"GATE FAILED: {path}: not in the results")
+        print(f"gate: results hold all {len(baseline.get('metrics', {}))} metrics" if not missing else f"gate: {len(missing)} metric(s) missing")
+        return 1 if missing else 0
     tolerance = args.tolerance if args.tolerance is not None else baseline.get("tolerance", 0.10)
     if results.get("smoke"):
         print("warning: these results come from a --smoke run; its figures mean nothing", file=sys.stderr)

@@ -15,12 +15,13 @@
 #   --skip-allocations   compare the load figures only
 #   --record-baseline OUT  write OUT from the results (same metrics, directions and tolerances as --baseline):
 #                        record one on the version you run now, gate the upgrade against it
+#   --shape-only         only check that the results hold every metric of the baseline (CI's smoke run)
 #   -- …                 options for load/run.sh when the gate runs it (e.g. -- --duration 30)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-results=""; baseline="$here/baseline.json"; tolerance=""; allocations=""; skip_allocations=0; record=""
+results=""; baseline="$here/baseline.json"; tolerance=""; allocations=""; skip_allocations=0; record=""; shape_only=0
 run_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,8 +31,9 @@ while [ $# -gt 0 ]; do
     --allocations) allocations="$2"; shift 2 ;;
     --skip-allocations) skip_allocations=1; shift ;;
     --record-baseline) record="$2"; shift 2 ;;
+    --shape-only) shape_only=1; shift ;;
     --) shift; run_args=("$@"); break ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "gate: unknown option $1 (see load/gate.sh --help)" >&2; exit 2 ;;
   esac
 done
@@ -49,6 +51,9 @@ fi
 
 args=(--results "$results" --baseline "$baseline")
 [ -n "$tolerance" ] && args+=(--tolerance "$tolerance")
+if [ "$shape_only" = 1 ]; then
+  exec python3 "$here/gate.py" "${args[@]}" --shape-only
+fi
 if [ -n "$record" ]; then
   exec python3 "$here/gate.py" "${args[@]}" --record-baseline "$record"
 fi

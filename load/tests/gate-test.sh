@@ -71,6 +71,9 @@ allocations_variant unbudgeted 'a["allocated_bytes_per_op"]["NewBenchmarks.Thing
 check "a benchmark without a budget fails" 1 "GATE FAILED: allocation NewBenchmarks.Thing: no budget" --results "$fixtures/results.json" --allocations "$tmp/unbudgeted.json"
 check "--skip-allocations compares load figures only" 0 "gate: passed" --results "$fixtures/results.json" --skip-allocations
 
+check "--shape-only ignores the figures" 0 "gate: results hold all 4 metrics" --results "$tmp/two_bad.json" --shape-only
+check "--shape-only fails on a missing metric" 1 "GATE FAILED: cases.select-prepared.gateway_ratio: not in the results" --results "$tmp/missing.json" --shape-only
+
 check "--record-baseline writes a baseline" 0 "wrote baseline" --results "$tmp/ratio_drop.json" --record-baseline "$tmp/recorded.json"
 output="$("$gate" --baseline "$tmp/recorded.json" --results "$tmp/ratio_drop.json" --skip-allocations 2>&1)" \
   && grep -q "gate: passed" <<<"$output" && grep -q '"baseline": 0.44' "$tmp/recorded.json" \
