@@ -23,3 +23,12 @@ fi
 
 dotnet build Appliance.sln -c Release -warnaserror --nologo -v q
 dotnet test Appliance.sln -c Release --no-build --nologo -v q --logger "console;verbosity=normal" "$@"
+# Allocation budgets of the benchmarks (bench/allocation-budgets.json): a short in-process run, well under 2 minutes.
+dotnet run -c Release --no-build --project bench -- --budgets
+# Load harness: the gate's own tests (synthetic baselines), then a smoke run of load/run.sh, bounded to
+# 5 minutes, that checks the scripts work (not the figures) and that its JSON holds every metric the gate compares.
+load/tests/gate-test.sh
+smoke="$(mktemp -d /tmp/appliance-smoke-XXXXXX)"
+timeout 300 load/run.sh pg --smoke --out "$smoke/results.json"
+load/gate.sh --results "$smoke/results.json" --shape-only
+rm -rf "$smoke"

@@ -1,43 +1,65 @@
 #!/usr/bin/env bash
-# Side-by-side load run: the same pgbench cases directly against PostgreSQL, through PgBouncer (session
-# mode) and through the gateway, in one run, on loopback. Prints absolute figures and ratios to direct
-# and writes them as JSON.
+# Side-by-side load run: the same cases directly against PostgreSQL, through PgBouncer (session mode) and
+# through the gateway (policy on), in one run, on loopback. Prints absolute figures and ratios to direct
+# and writes them as JSON (the input of load/gate.sh).
 #
-#   load/run.sh pg [--duration SECONDS] [--clients N] [--smoke] [--out FILE] [--profile DIR]
+#   load/run.sh pg [--duration SECONDS] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE] [--profile DIR]
 #
-# --profile DIR adds one more `pgbench -S` pass through the gateway under `perf record` (cpu-clock, with
-# the JIT's perf map) and `strace -c`, and writes the reports to DIR.
+# Cases (CASES="select-simple latency-1c bulk scale" runs only those):
+#   select-simple, select-extended, select-prepared, tpcb-like-N   pgbench at --clients (8), ratios and proxy CPU µs/txn
+#   select-simple-32c                                              pgbench -S at 32 clients
+#   connect-churn-C                                                pgbench -S -C (a new connection per transaction)
+#   latency-1c      pgbench -S at 1 client with --log: p50/p99 per path and µs added over direct
+#   bulk            select * from pgbench_accounts (1M rows at scale 10), time per query (masked: n/a until masking lands)
+#   scale           --sessions (2000) sessions open and idle, --busy (50) of them running point selects: TPS, and
+#                   RSS gained per session by the proxy process (load/Sessions)
 #
-# Everything it starts (PostgreSQL, PgBouncer, the gateway) lives in a temporary directory and is
-# stopped on exit. Bounded: every pgbench run has a fixed duration and client count.
+# --smoke checks that everything works in well under a minute (1 s per case, scale 1, 50 sessions); its
+# figures mean nothing. --profile DIR adds a profile of the gateway under pgbench -S: dotnet-counters (GC
+# counts per 10k transactions), dotnet-trace (CPU samples, top methods), perf (cpu-clock) and strace -c.
+#
+# Everything it starts (PostgreSQL, PgBouncer, the gateway) lives in a temporary directory and is stopped
+# on exit. Bounded: every pgbench run has a fixed duration or transaction count and client count.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
+usage="usage: load/run.sh pg [--duration S] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE] [--profile DIR]"
 suite="${1:-pg}"; shift || true
-[ "$suite" = pg ] || { echo "usage: load/run.sh pg [--duration S] [--clients N] [--smoke] [--out FILE]" >&2; exit 2; }
-duration=15; clients=8; scale=10; smoke=0; profile=""; out="$here/results/pg-$(date +%Y%m%d-%H%M%S).json"
+[ "$suite" = pg ] || { echo "$usage" >&2; exit 2; }
+duration=15; clients=8; scale=10; smoke=0; profile=""; sessions=2000; busy=50; bulk_runs=5; warmup=3
+out="$here/results/pg-$(date +%Y%m%d-%H%M%S).json"
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --clients) clients="$2"; shift 2 ;;
-    --smoke) smoke=1; duration=2; scale=1; shift ;;
+    --sessions) sessions="$2"; shift 2 ;;
+    --busy) busy="$2"; shift 2 ;;
+    --scale) scale="$2"; shift 2 ;;
+    --smoke) smoke=1; duration=1; scale=1; sessions=50; busy=5; bulk_runs=1; warmup=1; shift ;;
     --out) out="$2"; shift 2 ;;
     --profile) profile="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
+    *) echo "unknown option $1" >&2; echo "$usage" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$(dirname "$out")"
+want() { [ -z "${CASES:-}" ] || [[ " $CASES " == *" $1 "* ]]; }
 
 pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 command -v pgbouncer >/dev/null || { echo "pgbouncer is not installed (apt-get install pgbouncer)" >&2; exit 1; }
 as_pg=(); [ "$(id -u)" -eq 0 ] && as_pg=(runuser -u postgres --)
+# The scale case holds two sockets per session in each proxy: raise the descriptor limit for everything started here.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+(( $(ulimit -n) > 2 * sessions + 200 )) || echo "warning: ulimit -n is $(ulimit -n); $sessions sessions may run out of descriptors" >&2
 
 work="$(mktemp -d /tmp/appliance-load-XXXXXX)"
 chmod 755 "$work"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # PgBouncer and PostgreSQL run under runuser when root: stop them by their own pid files, and the
+  # wrappers exit with them.
+  [ -n "${gw_pid:-}" ] && kill "$gw_pid" 2>/dev/null || true
+  [ -f "$work/pgbouncer.pid" ] && kill -INT "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
   [ -f "$work/data/postmaster.pid" ] && kill -INT "$(head -1 "$work/data/postmaster.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -48,20 +70,24 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 pg_port=$(free_port); bouncer_port=$(free_port); gw_port=$(free_port)
 password="$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
-echo "== building the gateway (Release)"
+echo "== building the gateway and the session driver (Release)"
 dotnet build "$root/src/Appliance" -c Release --nologo -v q >/dev/null
+dotnet build "$here/Sessions" -c Release --nologo -v q >/dev/null
 appliance="$root/src/Appliance/bin/Release/net10.0/appliance"
+sessions_driver="$here/Sessions/bin/Release/net10.0/appliance-load-sessions"
 
 echo "== starting PostgreSQL on 127.0.0.1:$pg_port"
 mkdir -p "$work/sock"; [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$work"
 "${as_pg[@]}" "$pgbin/initdb" -D "$work/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C --no-sync >/dev/null
-"${as_pg[@]}" "$pgbin/postgres" -D "$work/data" -p "$pg_port" -k "$work/sock" -c listen_addresses=127.0.0.1 \
+"${as_pg[@]}" bash -c "ulimit -n $(ulimit -n); exec \"$pgbin/postgres\" -D \"$work/data\" -p $pg_port -k \"$work/sock\" -c listen_addresses=127.0.0.1 \
   -c max_connections=2200 -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-  -c log_min_messages=warning >"$work/postgres.log" 2>&1 &
+  -c log_min_messages=warning" >"$work/postgres.log" 2>&1 &
 pids+=($!)
 until "$pgbin/pg_isready" -q -h "$work/sock" -p "$pg_port"; do sleep 0.1; done
 psql -X -q -h "$work/sock" -p "$pg_port" -U postgres -c "create role bench login password '$password'" -c "create database bench owner bench"
+echo "== pgbench -i -s $scale"
 PGPASSWORD="$password" pgbench -q -i -s "$scale" -h 127.0.0.1 -p "$pg_port" -U bench bench >/dev/null 2>&1
+rows=$((scale * 100000))
 
 echo "== starting PgBouncer (session mode) on 127.0.0.1:$bouncer_port"
 cat >"$work/pgbouncer.ini" <<INI
@@ -74,20 +100,25 @@ unix_socket_dir =
 auth_type = scram-sha-256
 auth_file = $work/userlist.txt
 pool_mode = session
-max_client_conn = 3000
-default_pool_size = 100
+max_client_conn = $((sessions + 1000))
+; session mode holds one server connection per client: the scale case needs one per session
+default_pool_size = $((sessions + 100))
 logfile = $work/pgbouncer.log
 pidfile = $work/pgbouncer.pid
+; the scale case empties the pool between paths (KILL/RESUME on the admin console)
+admin_users = bench
 INI
 echo "\"bench\" \"$password\"" >"$work/userlist.txt"
 [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work/pgbouncer.ini" "$work/userlist.txt"
-"${as_pg[@]}" pgbouncer -q "$work/pgbouncer.ini" &
+"${as_pg[@]}" bash -c "ulimit -n $(ulimit -n); exec pgbouncer -q \"$work/pgbouncer.ini\"" &
 pids+=($!)
 bouncer_pid=""
 
-echo "== starting the gateway on 127.0.0.1:$gw_port"
+echo "== starting the gateway on 127.0.0.1:$gw_port (policy on)"
 "$appliance" token keygen --out "$work/keys" >/dev/null
 printf '%s\n' "$password" >"$work/secret"; chmod 600 "$work/secret"
+# A realistic policy: a deny rule first, a role that may read public.* (and write pgbench's tables, for -N),
+# default deny for everything else; one masked column.
 cat >"$work/appliance.yaml" <<YAML
 state_dir: $work/state
 identity:
@@ -97,23 +128,42 @@ identity:
       audiences: [appliance]
       jwks_file: $work/keys/jwks.json
 roles:
-  - name: bench
+  - name: test
     claims: { repository: acme/bench }
+  - name: masked
+    claims: { repository: acme/bench, masked: "yes" }
 targets:
   - name: bench
     kind: postgres
     listen: 127.0.0.1:$gw_port
     upstream: { host: 127.0.0.1, port: $pg_port, database: bench, user: bench, password_file: $work/secret, tls: disable }
     rules:
-      - roles: [bench]
-        allow: [all]
+      - roles: [test]
+        deny: [ddl, copy_in, do]
+      - roles: [test]
+        allow: [select, transaction, session]
+        tables: ["public.*"]
+      - roles: [test]
+        allow: [insert, update, delete]
+        tables: ["public.pgbench_*"]
+    # Masking is configured but not implemented yet: the bulk case reports masked as n/a until it lands.
+    masking:
+      - columns: [public.pgbench_accounts.filler]
+        strategy: redact
+        roles: [masked]
+# RECORDING: the configuration has no record: section yet. When it does, enable recording here, e.g.
+# record: { enabled: true }
 YAML
-token="$("$appliance" token mint --key "$work/keys/signing-key.pem" --issuer https://issuer.load.invalid --audience appliance --subject load --claim repository=acme/bench --ttl 2h)"
+mint() { "$appliance" token mint --key "$work/keys/signing-key.pem" --issuer https://issuer.load.invalid --audience appliance --subject load --ttl 2h "$@"; }
+token="$(mint --claim repository=acme/bench)"
+masked_token="$(mint --claim repository=acme/bench --claim masked=yes)"
+"$appliance" check --config "$work/appliance.yaml" >/dev/null
 DOTNET_PerfMapEnabled=$([ -n "$profile" ] && echo 1 || echo 0) \
 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 "$appliance" run --config "$work/appliance.yaml" >"$work/gateway.log" 2>&1 &
 gw_pid=$!; pids+=($gw_pid)
 for _ in $(seq 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$gw_port" -d bench && break; sleep 0.1; done
 for _ in $(seq 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$bouncer_port" -d bench && break; sleep 0.1; done
+[ -s "$work/pgbouncer.pid" ] || { echo "PgBouncer did not start:" >&2; cat "$work/pgbouncer.log" >&2; exit 1; }
 
 conn() { # conn direct|pgbouncer|gateway
   case "$1" in
@@ -122,28 +172,40 @@ conn() { # conn direct|pgbouncer|gateway
     gateway) echo "host=127.0.0.1 port=$gw_port dbname=bench user=ci sslmode=disable" ;;
   esac
 }
+npgsql_conn() { # the same, for the session driver
+  case "$1" in
+    direct) echo "Host=127.0.0.1;Port=$pg_port;Database=bench;Username=bench;Password=$password" ;;
+    pgbouncer) echo "Host=127.0.0.1;Port=$bouncer_port;Database=bench;Username=bench;Password=$password" ;;
+    gateway) echo "Host=127.0.0.1;Port=$gw_port;Database=bench;Username=ci;Password=$token" ;;
+  esac
+}
 secret() { [ "$1" = gateway ] && echo "$token" || echo "$password"; }
 # CPU time (user+system, in clock ticks) a process has used so far.
 cpu_ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 proxy_pid() {
   case "$1" in
     gateway) echo "$gw_pid" ;;
-    pgbouncer) [ -n "$bouncer_pid" ] || bouncer_pid="$(pgrep -n -x pgbouncer)"; echo "$bouncer_pid" ;;
+    pgbouncer) [ -n "$bouncer_pid" ] || bouncer_pid="$(cat "$work/pgbouncer.pid")"; echo "$bouncer_pid" ;;
     *) echo "" ;;
   esac
 }
 hz=$(getconf CLK_TCK)
+bench() { # bench PATH PGBENCH-ARGS...: pgbench against PATH, output on stdout, fails loudly
+  local path="$1"; shift
+  local output
+  output="$(PGPASSWORD="$(secret "$path")" pgbench -n "$@" "$(conn "$path")" 2>&1)" || { echo "$output" >&2; echo "pgbench failed on $path" >&2; exit 1; }
+  echo "$output"
+}
 
 # run_case NAME PGBENCH-ARGS...: one line of results per path
 results="$work/results.tsv"; : >"$results"
 run_case() {
   local name="$1"; shift
-  # CASES="select-simple tpcb-like-N" limits a run to some cases.
-  if [ -n "${CASES:-}" ] && [[ " $CASES " != *" $name "* ]]; then return; fi
+  want "$name" || return 0
   for path in direct pgbouncer gateway; do
     local output tps txns pid before after cpu_us
     pid="$(proxy_pid $path)"; before=$(cpu_ticks "$pid")
-    output="$(PGPASSWORD="$(secret $path)" pgbench -n "$@" -T "$duration" "$(conn $path)" 2>&1)" || { echo "$output" >&2; echo "pgbench failed on $path" >&2; exit 1; }
+    output="$(bench "$path" "$@" -T "$duration")"
     after=$(cpu_ticks "$pid")
     tps="$(echo "$output" | awk '/^tps = / {print $3; exit}')"
     txns="$(echo "$output" | awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}')"
@@ -156,18 +218,107 @@ run_case() {
 
 echo "== warming up each path (JIT tiering, connection caches)"
 for path in direct pgbouncer gateway; do
-  PGPASSWORD="$(secret $path)" pgbench -n -S -c "$clients" -j 2 -T 3 "$(conn $path)" >/dev/null 2>&1 || true
+  PGPASSWORD="$(secret $path)" pgbench -n -S -c "$clients" -j 2 -T "$warmup" "$(conn $path)" >/dev/null 2>&1 || true
 done
-echo "== running (each case ${duration}s per path)"
+echo "== throughput (each case ${duration}s per path)"
 run_case "select-simple"   -S -M simple   -c "$clients" -j 2
 run_case "select-extended" -S -M extended -c "$clients" -j 2
 run_case "select-prepared" -S -M prepared -c "$clients" -j 2
 run_case "tpcb-like-N"     -N -M simple   -c "$clients" -j 2
-[ "$smoke" = 1 ] || run_case "select-simple-32c" -S -M simple -c 32 -j 2
+run_case "select-simple-32c" -S -M simple -c 32 -j 2
 run_case "connect-churn-C" -S -M simple -C -c 4 -j 2
 
+# Added latency at one client: every transaction's latency from pgbench --log (column 3, µs).
+latency="$work/latency.tsv"; : >"$latency"
+if want latency-1c; then
+  echo "== added latency at 1 client (pgbench -S, ${duration}s per path, every transaction logged)"
+  for path in direct pgbouncer gateway; do
+    rm -f "$work"/lat-"$path".*
+    (cd "$work" && bench "$path" -S -M simple -c 1 -j 1 -T "$duration" --log --log-prefix="lat-$path" >/dev/null)
+    cat "$work"/lat-"$path".* | awk -v p="$path" '{print p "\t" $3}' >>"$latency"
+  done
+  python3 - "$latency" <<'PY'
+import sys
+lat = {}
+for line in open(sys.argv[1]):
+    path, us = line.split("\t"); lat.setdefault(path, []).append(int(us))
+for path, values in lat.items():
+    values.sort(); n = len(values)
+    print(f"   {path:10} p50 {values[n // 2]:6d} us   p99 {values[min(n - 1, int(n * 0.99))]:6d} us   ({n} transactions)")
+PY
+fi
+
+# Bulk: the whole of pgbench_accounts through each path, one query per transaction, each timed by pgbench.
+bulk="$work/bulk.tsv"; : >"$bulk"
+if want bulk; then
+  echo "== bulk: select * from pgbench_accounts ($rows rows), $bulk_runs runs per path"
+  echo "select * from pgbench_accounts;" >"$work/bulk.sql"
+  for path in direct pgbouncer gateway; do
+    rm -f "$work"/bulk-"$path".*
+    (cd "$work" && bench "$path" -f "$work/bulk.sql" -c 1 -j 1 -t "$bulk_runs" --log --log-prefix="bulk-$path" >/dev/null)
+    ms="$(cat "$work"/bulk-"$path".* | awk '{print $3}' | sort -n | awk '{v[NR]=$1} END {printf "%.1f", v[int((NR+1)/2)] / 1000}')"
+    printf '%s\t%s\t%s\n' unmasked "$path" "$ms" >>"$bulk"
+    printf '   %-10s unmasked %10s ms per query (median)\n' "$path" "$ms"
+  done
+  # MASKED: masking is configured (public.pgbench_accounts.filler for role "masked") but not implemented yet.
+  # When it lands, time the gateway with the masked token here, e.g.:
+  #   PGPASSWORD="$masked_token" pgbench -n -f "$work/bulk.sql" -c 1 -t "$bulk_runs" --log … "$(conn gateway)"
+  # and write "masked	gateway	MS" to $bulk. Until then the report says n/a.
+  : "$masked_token"
+fi
+
+# Scale: many sessions open at once, a few busy; RSS per session of the proxy process.
+scale_results="$work/scale.jsonl"; : >"$scale_results"
+if want scale; then
+  echo "== scale: $sessions sessions open and idle, $busy busy for ${duration}s, per path"
+  # Session mode keeps server connections pooled after clients leave: close them, and wait until PostgreSQL
+  # has let go of every earlier session, so each path gets all of max_connections.
+  pgbouncer_release() {
+    PGPASSWORD="$password" psql -X -q "host=127.0.0.1 port=$bouncer_port dbname=pgbouncer user=bench sslmode=disable" \
+      -c "KILL bench" -c "RESUME bench" >/dev/null 2>&1 || true
+    for _ in $(seq 150); do
+      n="$(psql -X -At -h "$work/sock" -p "$pg_port" -U postgres -c "select count(*) from pg_stat_activity where datname = 'bench'")"
+      [ "$n" -lt 5 ] && return 0; sleep 0.2
+    done
+    echo "warning: $n sessions still open on PostgreSQL" >&2
+  }
+  pgbouncer_release
+  for path in direct pgbouncer gateway; do
+    pid="$(proxy_pid $path)"
+    line="$(timeout $((duration + 300)) "$sessions_driver" --conn "$(npgsql_conn "$path")" --sessions "$sessions" --busy "$busy" --duration "$duration" \
+      --rows "$rows" ${pid:+--pid "$pid"})" || { echo "$line" >&2; echo "session driver failed on $path" >&2; exit 1; }
+    echo "$line" | python3 -c "import json,sys; d=json.load(sys.stdin); d['path']='$path'; print(json.dumps(d))" >>"$scale_results"
+    echo "$line" | python3 -c "
+import json,sys; d=json.load(sys.stdin)
+rss = 'n/a (no proxy)' if d['rss_per_session_kb'] is None else f\"{d['rss_per_session_kb']} KB/session (RSS {d['rss_before_kb']//1024} -> {d['rss_idle_kb']//1024} MB idle, {d['rss_busy_kb']//1024} MB busy)\"
+print(f\"   {'$path':10} opened {d['opened']}/{d['sessions']} in {d['open_seconds']} s, {d['tps']:.0f} tps on {d['busy']} busy, p99 {d['latency_p99_us']} us, {rss}\")"
+    pgbouncer_release
+  done
+fi
+
+# The GC count per 10k transactions needs dotnet-counters: installed on demand (--profile) into a tool path.
+tools="${APPLIANCE_DOTNET_TOOLS:-/tmp/appliance-dotnet-tools}"
+dotnet_tool() {
+  [ -x "$tools/$1" ] || dotnet tool install --tool-path "$tools" "$1" >/dev/null
+  echo "$tools/$1"
+}
+profile_json="$work/profile.json"; echo '{}' >"$profile_json"
 if [ -n "$profile" ]; then
-  echo "== profiling the gateway under pgbench -S (${duration}s each for perf and strace)"
+  echo "== profiling the gateway under pgbench -S (${duration}s per tool)"
+  counters="$(dotnet_tool dotnet-counters)"; trace="$(dotnet_tool dotnet-trace)"
+  span="$(printf '00:00:%02d:%02d' $((duration / 60)) $((duration % 60)))"
+  rm -f "$profile/counters.json"
+  "$counters" collect -p "$gw_pid" --counters System.Runtime --format json -o "$profile/counters.json" --duration "$span" >/dev/null 2>&1 &
+  counters_pid=$!
+  sleep 1 # the session must be attached before the run starts
+  bench gateway -S -M simple -c "$clients" -j 2 -T $((duration - 2)) >"$profile/pgbench-counters.txt"
+  wait "$counters_pid" || true
+  "$trace" collect -p "$gw_pid" --profile dotnet-sampled-thread-time -o "$profile/gateway.nettrace" --duration "$span" >/dev/null 2>&1 &
+  trace_pid=$!
+  sleep 1
+  bench gateway -S -M simple -c "$clients" -j 2 -T $((duration - 2)) >"$profile/pgbench-trace.txt"
+  wait "$trace_pid" || true
+  { "$trace" report "$profile/gateway.nettrace" topN -n 40 2>&1 || true; echo; "$trace" report "$profile/gateway.nettrace" topN -n 40 --inclusive 2>&1 || true; } >"$profile/trace-top.txt"
   PGPASSWORD="$token" pgbench -n -S -c "$clients" -j 2 -T "$duration" "$(conn gateway)" >/dev/null 2>&1 &
   bench_pid=$!
   perf record -e cpu-clock -F 2000 -g -p "$gw_pid" -o "$profile/perf.data" -- sleep $((duration - 1)) >/dev/null 2>&1 || true
@@ -177,18 +328,52 @@ if [ -n "$profile" ]; then
   bench_pid=$!
   timeout -s INT $((duration - 1)) strace -c -f -p "$gw_pid" -o "$profile/strace.txt" >/dev/null 2>&1 || true
   wait "$bench_pid"
-  echo "   wrote $profile/perf-top.txt and $profile/strace.txt"
+  python3 - "$profile/counters.json" "$profile/pgbench-counters.txt" "$profile_json" <<'PY'
+import json, re, sys
+counters, pgbench, out = sys.argv[1:4]
+txns = int(re.search(r"number of transactions actually processed: (\d+)", open(pgbench).read()).group(1))
+text = open(counters).read().strip()
+# dotnet-counters writes one JSON document with an "Events" list (rates per interval for counters).
+try:
+    events = json.loads(text)["Events"]
+except (ValueError, KeyError):
+    events = json.loads(text.rstrip(",\n ]}") + "]}")["Events"]
+# Rates are per 1 s interval, so their sum over the run is the total.
+gc, allocated, cpu = {}, 0.0, {}
+for e in events:
+    name, tags, value = e.get("name", ""), e.get("tags", "") or "", float(e.get("value", 0))
+    if name.startswith("dotnet.gc.collections"):
+        gen = re.search(r"gc\.heap\.generation=(\w+)", tags)
+        key = gen.group(1) if gen else "all"
+        gc[key] = gc.get(key, 0) + value
+    elif name.startswith("dotnet.gc.heap.total_allocated"):
+        allocated += value
+    elif name.startswith("dotnet.process.cpu.time"):
+        mode = re.search(r"cpu\.mode=(\w+)", tags)
+        cpu[mode.group(1) if mode else "all"] = cpu.get(mode.group(1) if mode else "all", 0) + value
+report = {"transactions": txns, "gc_collections": {k: int(v) for k, v in gc.items()},
+          "gc_per_10k_transactions": {k: round(v * 10000 / txns, 3) for k, v in gc.items()} if txns else {},
+          # The counters' window is a little longer than pgbench's run: an upper bound.
+          "allocated_bytes_per_transaction": round(allocated / txns, 2) if txns else None,
+          "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
+          "cpu_us_per_transaction": {k: round(v * 1e6 / txns, 1) for k, v in cpu.items()} if txns else {}}
+json.dump(report, open(out, "w"), indent=2)
+print(f"   {txns} transactions: GC collections {report['gc_collections']} (per 10k: {report['gc_per_10k_transactions']}),"
+      f" allocated <= {report['allocated_bytes_per_transaction']} B/txn, CPU us/txn {report['cpu_us_per_transaction']}")
+PY
+  echo "   wrote $profile/{counters.json,gateway.nettrace,trace-top.txt,perf-top.txt,strace.txt}"
 fi
 
-python3 - "$results" "$out" "$duration" <<'PY'
+python3 - "$results" "$latency" "$bulk" "$scale_results" "$profile_json" "$out" "$duration" "$clients" "$smoke" <<'PY'
 import json, sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-cases = {}
-cpu = {}
+results, latency, bulk, scale, profile, out, duration, clients, smoke = sys.argv[1:10]
+report = {"duration_s": int(duration), "clients": int(clients), "smoke": smoke == "1", "cases": {}}
+
+rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
+cases, cpu = {}, {}
 for name, path, tps, cpu_us in rows:
     cases.setdefault(name, {})[path] = float(tps)
     cpu.setdefault(name, {})[path] = float(cpu_us)
-report = {"duration_s": int(sys.argv[3]), "cases": {}}
 print()
 print(f"{'case':22} {'direct tps':>12} {'pgbouncer':>12} {'gateway':>12} {'pgb/direct':>11} {'gw/direct':>10} {'gw/pgb':>8} {'cpu us/txn pgb':>15} {'gw':>6}")
 for name, v in cases.items():
@@ -197,6 +382,60 @@ for name, v in cases.items():
                              "pgbouncer_ratio": round(b / d, 3), "gateway_ratio": round(g / d, 3),
                              "pgbouncer_cpu_us_per_txn": cpu[name]["pgbouncer"], "gateway_cpu_us_per_txn": cpu[name]["gateway"]}
     print(f"{name:22} {d:12.0f} {b:12.0f} {g:12.0f} {b/d:11.2f} {g/d:10.2f} {g/b:8.2f} {cpu[name]['pgbouncer']:15.1f} {cpu[name]['gateway']:6.1f}")
-json.dump(report, open(sys.argv[2], "w"), indent=2)
-print(f"\nwrote {sys.argv[2]}")
+
+lat = {}
+for line in open(latency):
+    path, us = line.split("\t"); lat.setdefault(path, []).append(int(us))
+if lat:
+    def pct(values, p): return values[min(len(values) - 1, int(len(values) * p))]
+    summary = {}
+    for path, values in lat.items():
+        values.sort(); summary[path] = {"p50": pct(values, 0.5), "p99": pct(values, 0.99), "n": len(values)}
+    entry = {"direct_p50_us": summary["direct"]["p50"], "direct_p99_us": summary["direct"]["p99"]}
+    for path in ("pgbouncer", "gateway"):
+        entry[f"{path}_p50_us"] = summary[path]["p50"]; entry[f"{path}_p99_us"] = summary[path]["p99"]
+        entry[f"{path}_added_p50_us"] = summary[path]["p50"] - summary["direct"]["p50"]
+        entry[f"{path}_added_p99_us"] = summary[path]["p99"] - summary["direct"]["p99"]
+        entry[f"{path}_p50_ratio"] = round(summary[path]["p50"] / max(1, summary["direct"]["p50"]), 3)
+        entry[f"{path}_p99_ratio"] = round(summary[path]["p99"] / max(1, summary["direct"]["p99"]), 3)
+    report["latency_1_client"] = entry
+    print(f"\nadded latency, 1 client (-S simple): pgbouncer p50 +{entry['pgbouncer_added_p50_us']} us, p99 +{entry['pgbouncer_added_p99_us']} us;"
+          f" gateway p50 +{entry['gateway_added_p50_us']} us, p99 +{entry['gateway_added_p99_us']} us"
+          f" (direct p50 {entry['direct_p50_us']} us, p99 {entry['direct_p99_us']} us)")
+
+times = {}
+for line in open(bulk):
+    kind, path, ms = line.rstrip("\n").split("\t"); times[(kind, path)] = float(ms)
+if times:
+    d = times[("unmasked", "direct")]
+    entry = {"direct_ms": d}
+    for path in ("pgbouncer", "gateway"):
+        entry[f"{path}_ms"] = times[("unmasked", path)]
+        entry[f"{path}_time_ratio"] = round(times[("unmasked", path)] / d, 3)
+    masked = times.get(("masked", "gateway"))
+    entry["gateway_masked_ms"] = masked if masked is not None else "n/a until masking lands"
+    entry["gateway_masked_time_ratio"] = round(masked / d, 3) if masked is not None else "n/a until masking lands"
+    report["bulk"] = entry
+    print(f"bulk select * (time per query, lower is better): direct {d:.0f} ms, pgbouncer {entry['pgbouncer_ms']:.0f} ms"
+          f" ({entry['pgbouncer_time_ratio']:.2f}x), gateway {entry['gateway_ms']:.0f} ms ({entry['gateway_time_ratio']:.2f}x);"
+          f" masked: {entry['gateway_masked_time_ratio']}")
+
+sc = [json.loads(l) for l in open(scale) if l.strip()]
+if sc:
+    by = {s["path"]: s for s in sc}
+    entry = {p: {k: s[k] for k in ("sessions", "opened", "failed", "idle_alive_after", "busy", "tps", "latency_p50_us", "latency_p99_us",
+                                   "rss_before_kb", "rss_idle_kb", "rss_busy_kb", "rss_per_session_kb", "error")} for p, s in by.items()}
+    for path in ("pgbouncer", "gateway"):
+        entry[f"{path}_tps_ratio"] = round(by[path]["tps"] / by["direct"]["tps"], 3) if by["direct"]["tps"] else None
+    report["scale"] = entry
+    g, b = by["gateway"], by["pgbouncer"]
+    print(f"scale, {g['sessions']} sessions ({g['busy']} busy): gateway {g['tps']:.0f} tps ({entry['gateway_tps_ratio']}x direct),"
+          f" {g['rss_per_session_kb']} KB RSS per session; pgbouncer {b['tps']:.0f} tps ({entry['pgbouncer_tps_ratio']}x),"
+          f" {b['rss_per_session_kb']} KB per session")
+
+prof = json.load(open(profile))
+if prof:
+    report["profile"] = prof
+json.dump(report, open(out, "w"), indent=2)
+print(f"\nwrote {out}")
 PY

@@ -1,0 +1,85 @@
+using System.Text;
+using Appliance.Configuration;
+using Appliance.Policy;
+using Appliance.Postgres;
+using BenchmarkDotNet.Attributes;
+
+namespace Appliance.Bench.Postgres;
+
+/// <summary>
+/// The whole statement gate as the session runs it on every Query and Parse: split, classify, collect
+/// names, decide each effect. Statements are pgbench's (-S, -N) and an ORM's; the policy is the load run's.
+/// Allowed statements allocate nothing; a refusal builds its message (reported, not on the fast path).
+/// The gate reads one contiguous span: multi-segment payloads are made linear before it (see the relay
+/// and frame benchmarks for segmented input).
+/// </summary>
+[MemoryDiagnoser]
+public class PgStatementGateBenchmarks
+{
+    private static readonly byte[] s_pgbenchSelect = Encoding.UTF8.GetBytes("SELECT abalance FROM pgbench_accounts WHERE aid = 41234;");
+    private static readonly byte[] s_pgbenchSelectParse = Encoding.UTF8.GetBytes("SELECT abalance FROM pgbench_accounts WHERE aid = $1;");
+    private static readonly byte[] s_pgbenchUpdate = Encoding.UTF8.GetBytes("UPDATE pgbench_accounts SET abalance = abalance + -2791 WHERE aid = 41234;");
+    private static readonly byte[] s_pgbenchInsert = Encoding.UTF8.GetBytes("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (7, 1, 41234, -2791, CURRENT_TIMESTAMP);");
+    private static readonly byte[] s_begin = Encoding.UTF8.GetBytes("BEGIN;");
+    private static readonly byte[] s_pgbenchScript = Encoding.UTF8.GetBytes(
+        "BEGIN;\n" +
+        "UPDATE pgbench_accounts SET abalance = abalance + -2791 WHERE aid = 41234;\n" +
+        "SELECT abalance FROM pgbench_accounts WHERE aid = 41234;\n" +
+        "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (7, 1, 41234, -2791, CURRENT_TIMESTAMP);\n" +
+        "END;");
+    // What EF Core / Npgsql send: quoted identifiers, aliases, parameters, a join and a limit.
+    private static readonly byte[] s_ormQuery = Encoding.UTF8.GetBytes(
+        "SELECT o.\"Id\", o.\"CustomerId\", o.\"Total\", c.\"Id\", c.\"Name\"\nFROM public.\"Orders\" AS o\n" +
+        "INNER JOIN public.\"Customers\" AS c ON o.\"CustomerId\" = c.\"Id\"\nWHERE o.\"CreatedAt\" > $1 AND c.\"Region\" = $2\n" +
+        "ORDER BY o.\"Total\" DESC\nLIMIT $3");
+    private static readonly byte[] s_refused = Encoding.UTF8.GetBytes("DROP TABLE pgbench_history");
+
+    private PgStatementGate _gate = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var config = new ApplianceConfig
+        {
+            Targets =
+            [
+                new TargetConfig
+                {
+                    Name = "bench",
+                    Rules =
+                    [
+                        new RuleConfig { Roles = ["test"], Deny = ["ddl", "copy_in", "do"] },
+                        new RuleConfig { Roles = ["test"], Deny = ["select"], Tables = ["private.*"] },
+                        new RuleConfig { Roles = ["test"], Allow = ["select", "transaction", "session"], Tables = ["public.*"] },
+                        new RuleConfig { Roles = ["test"], Allow = ["insert", "update", "delete"], Tables = ["public.pgbench_*"] },
+                    ],
+                },
+            ],
+        };
+        _gate = new PgStatementGate(new SessionPolicy(new PolicyStore(config), "bench", ["test"]), searchPathChangedAtStartup: false);
+    }
+
+    [Benchmark(Baseline = true)]
+    public bool PgbenchSelect_Simple() => _gate.Decide(s_pgbenchSelect) is null;
+
+    [Benchmark]
+    public bool PgbenchSelect_Parse() => _gate.Decide(s_pgbenchSelectParse) is null;
+
+    [Benchmark]
+    public bool PgbenchUpdate() => _gate.Decide(s_pgbenchUpdate) is null;
+
+    [Benchmark]
+    public bool PgbenchInsert() => _gate.Decide(s_pgbenchInsert) is null;
+
+    [Benchmark]
+    public bool Begin() => _gate.Decide(s_begin) is null;
+
+    [Benchmark]
+    public bool PgbenchScript_OneQuery() => _gate.Decide(s_pgbenchScript) is null;
+
+    [Benchmark]
+    public bool OrmJoin() => _gate.Decide(s_ormQuery) is null;
+
+    [Benchmark]
+    public bool Refused_Ddl() => _gate.Decide(s_refused) is null;
+}
