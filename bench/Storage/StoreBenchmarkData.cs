@@ -16,7 +16,8 @@ internal static class StoreBenchmarkData
     {
         var random = new Random(seed);
         return [.. Enumerable.Range(0, count).Select(_ => Encoding.UTF8.GetBytes(
-            $"select id, name, email, status from public.orders where customer_id = {random.Next(1_000_000)} and region = '{s_words[random.Next(s_words.Length)]}'"[..100]))];
+            ($"select id, name, email, status from public.orders where customer_id = {random.Next(1_000_000)} and region = '{s_words[random.Next(s_words.Length)]}'"
+                + " order by id limit 100").PadRight(100)[..100]))];
     }
 
     /// <summary>DataRow bodies of exactly <paramref name="size"/> bytes with text columns (ids, words, emails, amounts).</summary>
@@ -29,7 +30,7 @@ internal static class StoreBenchmarkData
             var row = new byte[size];
             var at = 2;
             short columns = 0;
-            while (at < size - 64)
+            while (true)
             {
                 var text = (columns % 4) switch
                 {
@@ -39,6 +40,10 @@ internal static class StoreBenchmarkData
                     _ => string.Join(' ', Enumerable.Range(0, 8).Select(_ => s_words[random.Next(s_words.Length)])),
                 };
                 var bytes = Encoding.UTF8.GetBytes(text);
+                if (at + 4 + bytes.Length > size - 4)
+                {
+                    break; // leaves room for the padding column
+                }
                 BinaryPrimitives.WriteInt32BigEndian(row.AsSpan(at), bytes.Length);
                 bytes.CopyTo(row, at + 4);
                 at += 4 + bytes.Length;
@@ -54,7 +59,10 @@ internal static class StoreBenchmarkData
         return rows;
     }
 
-    public static Guid Session(int n) => new(n, 7, 7, [1, 2, 3, 4, 5, 6, 7, 8]);
+    private static readonly Guid[] s_sessions = [.. Enumerable.Range(0, 64).Select(n => new Guid(n, 7, 7, [1, 2, 3, 4, 5, 6, 7, 8]))];
+
+    /// <summary>One of 64 session ids (cached: the benchmarks must not allocate per record).</summary>
+    public static Guid Session(int n) => s_sessions[n & 63];
 
     public static StoreOptions Options(string directory) => new()
     {

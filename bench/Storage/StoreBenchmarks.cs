@@ -27,8 +27,8 @@ public class StoreBenchmarks
         _directory = Directory.CreateTempSubdirectory("appliance-bench-store-").FullName;
         _store = SegmentStore.Open(StoreBenchmarkData.Options(_directory));
         _ring = new RecordRing(8 * 1024 * 1024);
-        _statements = StoreBenchmarkData.Statements(64);
-        _rows = StoreBenchmarkData.Rows(16);
+        _statements = StoreBenchmarkData.Statements(4096);
+        _rows = StoreBenchmarkData.Rows(256);
     }
 
     [GlobalCleanup]
@@ -44,7 +44,7 @@ public class StoreBenchmarks
         long total = 0;
         for (var i = 0; i < SmallRecords; i++)
         {
-            _ring.TryWrite(new RecordHeader(2, StoreBenchmarkData.Session(i & 31), _sequence++, 1), _statements[i & 63], out _);
+            _ring.TryWrite(new RecordHeader(2, StoreBenchmarkData.Session(i & 31), _sequence++, 1), _statements[i & 4095], out _);
             _ring.TryRead(out var record);
             total += record.Length;
             if ((i & 1023) == 1023)
@@ -62,7 +62,7 @@ public class StoreBenchmarks
         long address = 0;
         for (var i = 0; i < SmallRecords; i++)
         {
-            _store.Append(new RecordHeader(2, StoreBenchmarkData.Session(i & 31), _sequence++, 1_750_000_000_000_000 + i), _statements[i & 63], out address);
+            _store.Append(new RecordHeader(2, StoreBenchmarkData.Session(i & 31), _sequence++, 1_750_000_000_000_000 + i), _statements[i & 4095], out address);
         }
         _store.WaitForAcknowledgementAsync(address).AsTask().GetAwaiter().GetResult();
         return address;
@@ -74,7 +74,7 @@ public class StoreBenchmarks
         long address = 0;
         for (var i = 0; i < Rows; i++)
         {
-            _store.Append(new RecordHeader(4, StoreBenchmarkData.Session(i & 31), _sequence++, 1_750_000_000_000_000 + i), _rows[i & 15], out address);
+            _store.Append(new RecordHeader(4, StoreBenchmarkData.Session(i & 31), _sequence++, 1_750_000_000_000_000 + i), _rows[i & 255], out address);
         }
         _store.WaitForAcknowledgementAsync(address).AsTask().GetAwaiter().GetResult();
         return address;

@@ -23,7 +23,7 @@ public class StoreBlockBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var payloads = Content == "rows" ? StoreBenchmarkData.Rows(16) : StoreBenchmarkData.Statements(64);
+        var payloads = Content == "rows" ? StoreBenchmarkData.Rows(256) : StoreBenchmarkData.Statements(4096);
         _builder = new BlockBuilder(64 * 1024, 1024 * 1024, LZ4Level.L00_FAST);
         var i = 0;
         Span<byte> record = stackalloc byte[RecordLayout.HeaderSize + 4096];

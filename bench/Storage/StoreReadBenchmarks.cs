@@ -21,14 +21,14 @@ public class StoreReadBenchmarks
     public void Setup()
     {
         _directory = Directory.CreateTempSubdirectory("appliance-bench-read-").FullName;
-        var statements = StoreBenchmarkData.Statements(64);
-        var rows = StoreBenchmarkData.Rows(16);
+        var statements = StoreBenchmarkData.Statements(4096);
+        var rows = StoreBenchmarkData.Rows(256);
         long raw = 0;
         using (var store = SegmentStore.Open(StoreBenchmarkData.Options(_directory)))
         {
             for (var i = 0; raw < 64L * 1024 * 1024; i++)
             {
-                var payload = i % 4 == 3 ? rows[i & 15] : statements[i & 63];
+                var payload = i % 4 == 3 ? rows[i & 255] : statements[i & 4095];
                 store.Append(new RecordHeader(i % 4 == 3 ? (byte)4 : (byte)2, StoreBenchmarkData.Session(i & 31), (ulong)i, 1_750_000_000_000_000 + i), payload, out _);
                 raw += RecordLayout.HeaderSize + payload.Length;
             }

@@ -8,6 +8,9 @@ internal sealed class AcknowledgementWaiters
     private int _count;
     private Exception? _failure;
 
+    /// <summary>True while someone waits (the writer then seals blocks without lingering).</summary>
+    public bool HasWaiters => Volatile.Read(ref _count) > 0;
+
     /// <summary>
     /// A task completing when <paramref name="current"/> (re-read after registering) reaches <paramref name="address"/>.
     /// </summary>

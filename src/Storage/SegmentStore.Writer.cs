@@ -21,6 +21,7 @@ public sealed partial class SegmentStore
     private long _nextBlockNumber;
     private bool _rollBeforeNextBlock;
     private long _pendingEnd;   // queue address just after the last record in the builder
+    private long _blockOpened;  // timestamp of the builder's first record
     private long _written;      // queue address up to which blocks are written
     private int _unsyncedBlocks;
     private long _lastSync;
@@ -39,7 +40,7 @@ public sealed partial class SegmentStore
             while (true)
             {
                 var drained = Drain();
-                if (!_builder.IsEmpty && !_ring.HasPublished)
+                if (!_builder.IsEmpty && !_ring.HasPublished && SealDue())
                 {
                     WriteBlock();
                 }
@@ -63,6 +64,11 @@ public sealed partial class SegmentStore
                         break;
                     }
                     Thread.Yield(); // a producer is between its claim and its publish
+                    continue;
+                }
+                if (!_builder.IsEmpty)
+                {
+                    Linger();
                     continue;
                 }
                 Sleep();
@@ -99,6 +105,10 @@ public sealed partial class SegmentStore
         var moved = 0;
         while (_ring.TryRead(out var record))
         {
+            if (_builder.IsEmpty)
+            {
+                _blockOpened = _options.Time.GetTimestamp();
+            }
             if (!_builder.TryAdd(record))
             {
                 WriteBlock();
@@ -261,6 +271,34 @@ public sealed partial class SegmentStore
             // The index is derived data: readers rebuild it by scanning. Worth a warning, not a failure.
             Report(StoreEventKind.IndexRebuilt, StoreEventSeverity.Warning, $"cannot save the segment index: {e.Message}", _segmentPath);
         }
+    }
+
+    /// <summary>True when the partly filled block should be written now rather than wait for more records.</summary>
+    private bool SealDue() =>
+        _options.BlockLinger == TimeSpan.Zero
+        || Volatile.Read(ref _state) != StateOpen
+        || _waiters.HasWaiters
+        || Volatile.Read(ref _flushTarget) > _written
+        || Volatile.Read(ref _retentionRequested) != 0
+        || _options.Time.GetElapsedTime(_blockOpened) >= _options.BlockLinger;
+
+    /// <summary>
+    /// Waits out the rest of the block's linger. Not announced as sleeping, so producers do not wake the writer
+    /// (no syscall on their path); a flush, an acknowledgement waiter or closing does.
+    /// </summary>
+    private void Linger()
+    {
+        var remaining = _options.BlockLinger - _options.Time.GetElapsedTime(_blockOpened);
+        if (remaining <= TimeSpan.Zero)
+        {
+            return;
+        }
+        _writerWake.Reset();
+        if (SealDue())
+        {
+            return;
+        }
+        _writerWake.Wait(remaining);
     }
 
     private void Sleep()

@@ -174,10 +174,16 @@ public sealed partial class SegmentStore : IAsyncDisposable, IDisposable
     /// Completes when every record up to <paramref name="address"/> is acknowledged (see <see cref="FsyncPolicy"/>);
     /// fails if the writer fails first. Synchronous when it already is.
     /// </summary>
-    public ValueTask WaitForAcknowledgementAsync(long address, CancellationToken cancellationToken = default) =>
-        AcknowledgedAddress >= address
-            ? ValueTask.CompletedTask
-            : new ValueTask(_waiters.Wait(address, durable: false, CurrentAddress).WaitAsync(cancellationToken));
+    public ValueTask WaitForAcknowledgementAsync(long address, CancellationToken cancellationToken = default)
+    {
+        if (AcknowledgedAddress >= address)
+        {
+            return ValueTask.CompletedTask;
+        }
+        var wait = _waiters.Wait(address, durable: false, CurrentAddress);
+        WakeWriter(force: true); // someone waits: no lingering
+        return new ValueTask(wait.WaitAsync(cancellationToken));
+    }
 
     /// <summary>
     /// Writes and fsyncs everything appended before the call, whatever the policy, and completes when it is durable.

@@ -21,6 +21,13 @@ public sealed class StoreOptions
     /// <summary>Size of the in-memory queue between producers and the writer, in bytes (rounded up to a power of two).</summary>
     public int QueueBytes { get; init; } = 8 * 1024 * 1024;
 
+    /// <summary>
+    /// How long a block with records may wait for more before the writer seals it when the queue runs dry. Bigger
+    /// blocks compress better and cost fewer writes; during the wait producers wake nobody (no syscall per record).
+    /// Anyone waiting for an acknowledgement or a flush, and closing, cut it short. Zero seals at once.
+    /// </summary>
+    public TimeSpan BlockLinger { get; init; } = TimeSpan.FromMilliseconds(2);
+
     public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Batch;
 
     /// <summary>For <see cref="FsyncPolicy.Interval"/>: the longest time written blocks stay unsynced.</summary>
@@ -58,6 +65,7 @@ public sealed class StoreOptions
                 $"the queue must hold at least two of the largest records ({2 * (RecordLayout.HeaderSize + MaxRecordBytes + 16)} bytes) and at most 1 GiB");
         }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FsyncInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(BlockLinger, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RetentionCheckInterval, TimeSpan.Zero);
         if (RetentionMaxAge is { } age)
         {

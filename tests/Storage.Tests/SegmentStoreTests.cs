@@ -268,4 +268,32 @@ public sealed class SegmentStoreTests
         Assert.Equal(10, records.Count);
         Assert.All(records, r => Assert.Empty(r.Payload));
     }
+
+    [Fact]
+    public async Task Linger_RecordsArrivingOneByOne_ShareOneBlock()
+    {
+        using var dir = new StoreDirectory();
+        var options = dir.Options();
+        await using (var store = SegmentStore.Open(new StoreOptions { Directory = options.Directory, BlockLinger = TimeSpan.FromHours(1) }))
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                store.Append(TestRecords.Header(1, i), TestRecords.Payload(1, i), out _);
+                await Task.Yield();
+            }
+            await store.FlushAsync();
+        }
+        var block = Assert.Single(StoreLayout.Blocks(dir.Path));
+        Assert.Equal(100, block.Records);
+    }
+
+    [Fact]
+    public async Task Linger_IsCutShortByAnAcknowledgementWaiter()
+    {
+        using var dir = new StoreDirectory();
+        await using var store = SegmentStore.Open(new StoreOptions { Directory = dir.Path, BlockLinger = TimeSpan.FromHours(1), Fsync = FsyncPolicy.Interval });
+        store.Append(TestRecords.Header(1, 0), TestRecords.Payload(1, 0), out var address);
+        await store.WaitForAcknowledgementAsync(address).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Single(StoreLayout.Blocks(dir.Path));
+    }
 }

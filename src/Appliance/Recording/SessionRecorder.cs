@@ -294,7 +294,9 @@ public sealed class SessionRecorder
                 return false;
             }
             var header = new RecordHeader((byte)kind, SessionId, _sequence, StoreTime.ToUnixMicroseconds(_time.GetUtcNow()));
-            var status = _failSession || evenAfterFailure ? _store.TryAppend(header, payload, out _) : _store.Append(header, payload, out _);
+            // After a failure the end record is tried once without waiting; otherwise `block` waits for room.
+            var wait = !_failSession && Failure == RecordingFailure.None;
+            var status = wait ? _store.Append(header, payload, out _) : _store.TryAppend(header, payload, out _);
             if (status == AppendStatus.Appended)
             {
                 _sequence++;
