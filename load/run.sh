@@ -158,7 +158,11 @@ mint() { "$appliance" token mint --key "$work/keys/signing-key.pem" --issuer htt
 token="$(mint --claim repository=acme/bench)"
 masked_token="$(mint --claim repository=acme/bench --claim masked=yes)"
 "$appliance" check --config "$work/appliance.yaml" >/dev/null
-DOTNET_PerfMapEnabled=$([ -n "$profile" ] && echo 1 || echo 0) \
+# Profiling: a perf map for JIT code, and W^X off so perf can attribute samples to it (with W^X on, JIT
+# code runs from a double-mapped memfd that perf cannot resolve).
+profiling_env=(DOTNET_PerfMapEnabled=0)
+[ -n "$profile" ] && profiling_env=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
+env "${profiling_env[@]}" \
 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 "$appliance" run --config "$work/appliance.yaml" >"$work/gateway.log" 2>&1 &
 gw_pid=$!; pids+=($gw_pid)
 for _ in $(seq 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$gw_port" -d bench && break; sleep 0.1; done

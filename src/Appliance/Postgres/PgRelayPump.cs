@@ -59,6 +59,14 @@ internal sealed class PgRelayPump : IDisposable
                     return null;
                 }
             }
+            if (_start == _end)
+            {
+                // Nothing unread: wait for data without holding a buffer (a zero-byte read), so an idle session
+                // holds none. On Linux this costs no extra system call: the speculative receive that finds the
+                // socket empty happens either way, and the completion after epoll reads nothing.
+                ReleaseBuffer();
+                _ = await source.ReadAsync(Memory<byte>.Empty);
+            }
             MakeRoom(maxLength);
             int read = await source.ReadAsync(_buffer.AsMemory(_end));
             if (read == 0)
@@ -69,6 +77,16 @@ internal sealed class PgRelayPump : IDisposable
         }
     }
 
+    private void ReleaseBuffer()
+    {
+        _start = _end = 0;
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
+
     /// <summary>Compacts the unread bytes to the front and grows the buffer when a whole message needs more.</summary>
     private void MakeRoom(int maxLength)
     {
@@ -76,9 +94,12 @@ internal sealed class PgRelayPump : IDisposable
         if (unread == 0)
         {
             _start = _end = 0;
-            if (_buffer.Length > ShrinkAbove)
+            if (_buffer.Length == 0 || _buffer.Length > ShrinkAbove)
             {
-                ArrayPool<byte>.Shared.Return(_buffer);
+                if (_buffer.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(_buffer);
+                }
                 _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
             }
             return;
@@ -105,15 +126,15 @@ internal sealed class PgRelayPump : IDisposable
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = [];
+        ReleaseBuffer();
         _output.Dispose();
     }
 
     /// <summary>A pooled, reusable buffer writer for what one read turns into.</summary>
     private sealed class RelayOutput : IBufferWriter<byte>, IDisposable
     {
-        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+        // Rented on first write and returned once written out, so an idle session holds none.
+        private byte[] _buffer = [];
 
         public int WrittenCount { get; private set; }
 
@@ -122,11 +143,7 @@ internal sealed class PgRelayPump : IDisposable
         public void Reset()
         {
             WrittenCount = 0;
-            if (_buffer.Length > ShrinkAbove)
-            {
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
-            }
+            Dispose();
         }
 
         public void Advance(int count) => WrittenCount += count;
@@ -148,17 +165,23 @@ internal sealed class PgRelayPump : IDisposable
             int needed = WrittenCount + Math.Max(sizeHint, 1);
             if (needed > _buffer.Length)
             {
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(_buffer.Length * 2, InitialSize)));
                 Buffer.BlockCopy(_buffer, 0, larger, 0, WrittenCount);
-                ArrayPool<byte>.Shared.Return(_buffer);
+                if (_buffer.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(_buffer);
+                }
                 _buffer = larger;
             }
         }
 
         public void Dispose()
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = [];
+            }
         }
     }
 }

@@ -16,10 +16,14 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
 {
     private const int MaxNames = SqlStatementInfo.MaxReferences * 2;
 
+    private const int MaxNameBytes = MaxNames * 140;
+
     private readonly SqlStatementInfo _info = new();
-    private readonly byte[] _names = new byte[MaxNames * 140];
-    private readonly Range[] _tables = new Range[MaxNames];
-    private readonly Range[] _functions = new Range[MaxNames];
+    // Sized for ordinary statements and grown up to the bounds on demand: every session has a gate, and
+    // buffers at their bounds (~80 KB) made up most of an idle session's memory.
+    private byte[] _names = new byte[1024];
+    private Range[] _tables = new Range[16];
+    private Range[] _functions = new Range[16];
     private readonly Dictionary<string, PreparedSql> _prepared = new(StringComparer.Ordinal);
     private readonly bool _searchPathAtStartup = searchPathChangedAtStartup;
     private bool _searchPathChanged = searchPathChangedAtStartup;
@@ -297,7 +301,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         foreach (var function in info.Functions)
         {
             int start = length;
-            if (functionCount < _functions.Length && function.Name.TryFormat(statement, _names.AsSpan(length), out int written))
+            if (RoomFor(ref _functions, functionCount) && RoomForName(length) && function.Name.TryFormat(statement, _names.AsSpan(length), out int written))
             {
                 length += written;
                 _functions[functionCount++] = start..length;
@@ -321,7 +325,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
 
     private void AddTable(ReadOnlySpan<byte> statement, SqlObjectName table, ref int length, ref int count, ref bool complete)
     {
-        if (count >= _tables.Length || _names.Length - length < SqlObjectName.MaxFormattedLength + 16)
+        if (!RoomFor(ref _tables, count) || !RoomForName(length))
         {
             complete = false;
             return;
@@ -358,6 +362,36 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
             return;
         }
         _tables[count++] = start..length;
+    }
+
+    /// <summary>Grows the names buffer, up to its bound, so one more formatted name fits after <paramref name="length"/>.</summary>
+    private bool RoomForName(int length)
+    {
+        const int needed = SqlObjectName.MaxFormattedLength + 16;
+        if (_names.Length - length >= needed)
+        {
+            return true;
+        }
+        if (_names.Length >= MaxNameBytes)
+        {
+            return false;
+        }
+        Array.Resize(ref _names, Math.Min(MaxNameBytes, Math.Max(_names.Length * 2, length + needed)));
+        return true;
+    }
+
+    private static bool RoomFor(ref Range[] ranges, int count)
+    {
+        if (count < ranges.Length)
+        {
+            return true;
+        }
+        if (ranges.Length >= MaxNames)
+        {
+            return false;
+        }
+        Array.Resize(ref ranges, Math.Min(MaxNames, ranges.Length * 2));
+        return true;
     }
 
     private string NameOf(ReadOnlySpan<byte> statement)
