@@ -174,7 +174,7 @@ internal static class AllocationBudgetCheck
             .WithLaunchCount(1)
             .WithWarmupCount(2)
             .WithIterationCount(3)
-            .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(25))
+            .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(60))
             .WithId("budgets");
         return ManualConfig.CreateEmpty()
             .AddJob(job)
