@@ -58,7 +58,7 @@ pids=()
 cleanup() {
   # PgBouncer and PostgreSQL run under runuser when root: stop them by their own pid files, and the
   # wrappers exit with them.
-  [ -n "${gw_pid:-}" ] && kill "$gw_pid" 2>/dev/null || true
+  for p in "${gw_pid:-}" "${scale_gw_pid:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   [ -f "$work/pgbouncer.pid" ] && kill -INT "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
   [ -f "$work/data/postmaster.pid" ] && kill -INT "$(head -1 "$work/data/postmaster.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
@@ -119,8 +119,9 @@ echo "== starting the gateway on 127.0.0.1:$gw_port (policy on)"
 printf '%s\n' "$password" >"$work/secret"; chmod 600 "$work/secret"
 # A realistic policy: a deny rule first, a role that may read public.* (and write pgbench's tables, for -N),
 # default deny for everything else; one masked column.
-cat >"$work/appliance.yaml" <<YAML
-state_dir: $work/state
+gateway_config() { # gateway_config PORT STATE_DIR
+cat <<YAML
+state_dir: $2
 identity:
   issuers:
     - name: load
@@ -135,7 +136,7 @@ roles:
 targets:
   - name: bench
     kind: postgres
-    listen: 127.0.0.1:$gw_port
+    listen: 127.0.0.1:$1
     upstream: { host: 127.0.0.1, port: $pg_port, database: bench, user: bench, password_file: $work/secret, tls: disable }
     rules:
       - roles: [test]
@@ -154,6 +155,8 @@ targets:
 # RECORDING: the configuration has no record: section yet. When it does, enable recording here, e.g.
 # record: { enabled: true }
 YAML
+}
+gateway_config "$gw_port" "$work/state" >"$work/appliance.yaml"
 mint() { "$appliance" token mint --key "$work/keys/signing-key.pem" --issuer https://issuer.load.invalid --audience appliance --subject load --ttl 2h "$@"; }
 token="$(mint --claim repository=acme/bench)"
 masked_token="$(mint --claim repository=acme/bench --claim masked=yes)"
@@ -162,11 +165,15 @@ masked_token="$(mint --claim repository=acme/bench --claim masked=yes)"
 # code runs from a double-mapped memfd that perf cannot resolve).
 profiling_env=(DOTNET_PerfMapEnabled=0)
 [ -n "$profile" ] && profiling_env=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
-env "${profiling_env[@]}" \
-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 "$appliance" run --config "$work/appliance.yaml" >"$work/gateway.log" 2>&1 &
+start_gateway() { # start_gateway CONFIG LOG: starts a gateway in the background; its pid is in $! after
+  env "${profiling_env[@]}" DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 \
+    "$appliance" run --config "$1" >"$2" 2>&1 &
+}
+wait_ready() { for _ in $(seq 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$1" -d bench && return 0; sleep 0.1; done; echo "nothing listening on $1" >&2; return 1; }
+start_gateway "$work/appliance.yaml" "$work/gateway.log"
 gw_pid=$!; pids+=($gw_pid)
-for _ in $(seq 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$gw_port" -d bench && break; sleep 0.1; done
-for _ in $(seq 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$bouncer_port" -d bench && break; sleep 0.1; done
+wait_ready "$gw_port"
+wait_ready "$bouncer_port"
 [ -s "$work/pgbouncer.pid" ] || { echo "PgBouncer did not start:" >&2; cat "$work/pgbouncer.log" >&2; exit 1; }
 
 conn() { # conn direct|pgbouncer|gateway
@@ -287,9 +294,19 @@ if want scale; then
     echo "warning: $n sessions still open on PostgreSQL" >&2
   }
   pgbouncer_release
+  # The gateway's RSS per session is measured on a gateway of its own, started for this case and warmed up
+  # with a short pgbench run: the main one's heap and buffer pools have grown in the earlier cases (bulk),
+  # and new sessions would reuse memory it already holds, hiding their cost.
+  scale_port=$(free_port)
+  gateway_config "$scale_port" "$work/state-scale" >"$work/appliance-scale.yaml"
+  start_gateway "$work/appliance-scale.yaml" "$work/gateway-scale.log"
+  scale_gw_pid=$!; pids+=($scale_gw_pid)
+  wait_ready "$scale_port"
+  PGPASSWORD="$token" pgbench -n -S -c 4 -j 2 -T "$warmup" "host=127.0.0.1 port=$scale_port dbname=bench user=ci sslmode=disable" >/dev/null 2>&1 || true
   for path in direct pgbouncer gateway; do
-    pid="$(proxy_pid $path)"
-    line="$(timeout $((duration + 300)) "$sessions_driver" --conn "$(npgsql_conn "$path")" --sessions "$sessions" --busy "$busy" --duration "$duration" \
+    pid="$(proxy_pid $path)"; target="$(npgsql_conn "$path")"
+    if [ "$path" = gateway ]; then pid="$scale_gw_pid"; target="${target/Port=$gw_port/Port=$scale_port}"; fi
+    line="$(timeout $((duration + 300)) "$sessions_driver" --conn "$target" --sessions "$sessions" --busy "$busy" --duration "$duration" \
       --rows "$rows" ${pid:+--pid "$pid"})" || { echo "$line" >&2; echo "session driver failed on $path" >&2; exit 1; }
     echo "$line" | python3 -c "import json,sys; d=json.load(sys.stdin); d['path']='$path'; print(json.dumps(d))" >>"$scale_results"
     echo "$line" | python3 -c "
@@ -298,6 +315,7 @@ rss = 'n/a (no proxy)' if d['rss_per_session_kb'] is None else f\"{d['rss_per_se
 print(f\"   {'$path':10} opened {d['opened']}/{d['sessions']} in {d['open_seconds']} s, {d['tps']:.0f} tps on {d['busy']} busy, p99 {d['latency_p99_us']} us, {rss}\")"
     pgbouncer_release
   done
+  kill "$scale_gw_pid" 2>/dev/null || true
 fi
 
 # The GC count per 10k transactions needs dotnet-counters: installed on demand (--profile) into a tool path.
