@@ -10,8 +10,11 @@ internal enum FrameStatus
     End,
 
     /// <summary>
-    /// An unfinished write: the file ends inside the frame, or what follows is a frame that fails its checks and
-    /// has nothing but zeros after it. Recovery truncates it in the last segment.
+    /// An unfinished write: the file ends inside the frame; or the header fails its checks and only zeros follow
+    /// it; or a complete frame fails its payload checksum, only zeros follow it, and part of it reads as never
+    /// written (it ends in 64 zero bytes or holds a whole zero 512-byte sector). Recovery truncates it in the last
+    /// segment. Anything else that fails is <see cref="Damaged"/>: a bit flip in the last acknowledged block is
+    /// reported, not truncated.
     /// </summary>
     Torn,
 

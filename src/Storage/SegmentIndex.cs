@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
@@ -8,7 +9,7 @@ namespace Appliance.Storage;
 /// records, so a session is read without scanning every block. Built while writing or by scanning; saved as the
 /// segment's <c>.idx</c> file. Derived data: not part of the hash chain; rebuilt when missing or unreadable.
 /// </summary>
-internal sealed class SegmentIndex
+internal sealed class SegmentIndex : IDisposable
 {
     private static ReadOnlySpan<byte> MagicBytes => "APLIDX01"u8;
     private const int FixedSize = 72;
@@ -31,7 +32,7 @@ internal sealed class SegmentIndex
     /// <summary>Bytes of the segment file this index describes (header and whole blocks).</summary>
     public long CoveredLength { get; set; }
 
-    public List<BlockEntry> Blocks { get; } = [];
+    public PooledList<BlockEntry> Blocks { get; } = new();
 
     /// <summary>SHA-256 of the last block covered (zeros when there is none).</summary>
     public byte[] LastHash { get; } = new byte[BlockFrame.HashSize];
@@ -43,9 +44,31 @@ internal sealed class SegmentIndex
 
     public long LastBlockNumber => FirstBlockNumber + Blocks.Count - 1;
 
-    public long FirstTimestamp => Blocks.Count == 0 ? 0 : Blocks.Min(b => b.FirstTimestamp);
+    public long FirstTimestamp
+    {
+        get
+        {
+            var min = long.MaxValue;
+            foreach (var b in Blocks)
+            {
+                min = Math.Min(min, b.FirstTimestamp);
+            }
+            return Blocks.Count == 0 ? 0 : min;
+        }
+    }
 
-    public long LastTimestamp => Blocks.Count == 0 ? 0 : Blocks.Max(b => b.LastTimestamp);
+    public long LastTimestamp
+    {
+        get
+        {
+            var max = long.MinValue;
+            foreach (var b in Blocks)
+            {
+                max = Math.Max(max, b.LastTimestamp);
+            }
+            return Blocks.Count == 0 ? 0 : max;
+        }
+    }
 
     public SessionBlocks? Find(Guid sessionId) => _sessions.GetValueOrDefault(sessionId);
 
@@ -69,7 +92,7 @@ internal sealed class SegmentIndex
             session.RecordCount++;
             session.FirstTimestamp = Math.Min(session.FirstTimestamp, record.Timestamp);
             session.LastTimestamp = Math.Max(session.LastTimestamp, record.Timestamp);
-            if (session.BlockOrdinals.Count == 0 || session.BlockOrdinals[^1] != ordinal)
+            if (session.BlockOrdinals.Count == 0 || session.BlockOrdinals[session.BlockOrdinals.Count - 1] != ordinal)
             {
                 session.BlockOrdinals.Add(ordinal);
             }
@@ -87,16 +110,44 @@ internal sealed class SegmentIndex
         return slot!;
     }
 
+    /// <summary>Hands the index's arrays back to the pool; the index is unusable afterwards.</summary>
+    public void Dispose()
+    {
+        Blocks.Dispose();
+        foreach (var session in _sessionOrder)
+        {
+            session.BlockOrdinals.Dispose();
+        }
+        _sessions.Clear();
+        _sessionOrder.Clear();
+        _lastSession = null;
+    }
+
     /// <summary>The <c>.idx</c> file's bytes; see <see cref="TryParse"/> for the layout.</summary>
     public byte[] Serialize()
     {
-        var size = FixedSize + Blocks.Count * BlockEntrySize + 4;
-        foreach (var s in _sessionOrder)
+        var bytes = new byte[SerializedSize];
+        Serialize(bytes);
+        return bytes;
+    }
+
+    /// <summary>Bytes <see cref="Serialize(Span{byte})"/> writes.</summary>
+    public int SerializedSize
+    {
+        get
         {
-            size += 40 + 4 * s.BlockOrdinals.Count;
+            var size = FixedSize + Blocks.Count * BlockEntrySize + 4;
+            foreach (var s in _sessionOrder)
+            {
+                size += 40 + 4 * s.BlockOrdinals.Count;
+            }
+            return size;
         }
-        var bytes = new byte[size];
-        var span = bytes.AsSpan();
+    }
+
+    /// <summary>Writes the <c>.idx</c> bytes into <paramref name="span"/> (at least <see cref="SerializedSize"/> long).</summary>
+    public void Serialize(Span<byte> span)
+    {
         MagicBytes.CopyTo(span);
         BinaryPrimitives.WriteInt64LittleEndian(span[8..], SegmentNumber);
         BinaryPrimitives.WriteInt64LittleEndian(span[16..], CoveredLength);
@@ -129,7 +180,6 @@ internal sealed class SegmentIndex
             }
         }
         BinaryPrimitives.WriteUInt32LittleEndian(span[p..], Crc32C.Compute(span[..p]));
-        return bytes;
     }
 
     /// <summary>
@@ -220,10 +270,18 @@ internal sealed class SegmentIndex
     public void Save(string path)
     {
         var temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        var size = SerializedSize;
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
         {
-            file.Write(Serialize());
-            file.Flush(flushToDisk: true);
+            Serialize(buffer);
+            using var file = File.OpenHandle(temporary, FileMode.Create, FileAccess.Write, FileShare.None);
+            RandomAccess.Write(file, buffer.AsSpan(0, size), 0);
+            RandomAccess.FlushToDisk(file);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         File.Move(temporary, path, overwrite: true);
     }

@@ -3,6 +3,8 @@ namespace Appliance.Storage;
 // Retention: whole sealed segments, oldest first; each deletion is first recorded in the chain.
 public sealed partial class SegmentStore
 {
+    private readonly List<(SegmentSummary Segment, DeletionReason Reason)> _doomed = [];
+
     private bool RetentionConfigured => _options.RetentionMaxAge is not null || _options.RetentionMaxTotalBytes is not null;
 
     private bool RetentionDue() =>
@@ -27,7 +29,8 @@ public sealed partial class SegmentStore
         {
             total += s.Length;
         }
-        var doomed = new List<(SegmentSummary Segment, DeletionReason Reason)>();
+        var doomed = _doomed;
+        doomed.Clear();
         foreach (var s in _sealed)
         {
             DeletionReason reason;

@@ -236,6 +236,7 @@ public sealed partial class SegmentStore
             _segmentFile = null;
             Report(StoreEventKind.SegmentSealed, StoreEventSeverity.Information,
                 $"segment {_active!.SegmentNumber} sealed: {_active.Blocks.Count} blocks, {_active.RecordCount} records, {_segmentLength} bytes", _segmentPath);
+            _active.Dispose();
         }
         var number = _nextSegmentNumber++;
         _segmentPath = SegmentFiles.SegmentPath(_options.Directory, number);

@@ -9,5 +9,5 @@ internal sealed class SessionBlocks(Guid sessionId)
     public int RecordCount { get; set; }
 
     /// <summary>Ordinals (positions in <see cref="SegmentIndex.Blocks"/>) of the blocks holding the session's records, ascending.</summary>
-    public List<int> BlockOrdinals { get; } = [];
+    public PooledList<int> BlockOrdinals { get; } = new();
 }

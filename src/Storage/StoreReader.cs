@@ -86,8 +86,9 @@ public sealed class StoreReader : IDisposable
         foreach (var (number, index) in Indexes())
         {
             var path = SegmentFiles.SegmentPath(Directory, number);
-            foreach (var block in index.Blocks)
+            for (var i = 0; i < index.Blocks.Count; i++)
             {
+                var block = index.Blocks[i];
                 if (wanted(index, block))
                 {
                     yield return (number, path, block.Offset);
@@ -105,9 +106,9 @@ public sealed class StoreReader : IDisposable
                 continue;
             }
             var path = SegmentFiles.SegmentPath(Directory, number);
-            foreach (var ordinal in session.BlockOrdinals)
+            for (var i = 0; i < session.BlockOrdinals.Count; i++)
             {
-                yield return (number, path, index.Blocks[ordinal].Offset);
+                yield return (number, path, index.Blocks[session.BlockOrdinals[i]].Offset);
             }
         }
     }

@@ -33,7 +33,7 @@ internal static class RunCommand
                 await host.RunAsync(ct);
                 return 0;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Net.Sockets.SocketException or Tls.TlsMaterialException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Net.Sockets.SocketException or Tls.TlsMaterialException or Storage.StoreOpenException)
             {
                 Console.Error.WriteLine($"appliance: cannot start: {e.Message}");
                 return 1;

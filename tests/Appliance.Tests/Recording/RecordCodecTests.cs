@@ -120,15 +120,11 @@ public sealed class RecordCodecTests
     {
         Assert.Equal("a\\x1b[2Jb\\x07\\x9b", TranscriptText.Escape("a\u001b[2Jb\u0007\u009b"));
         Assert.Equal("tab\tok", TranscriptText.Escape("tab\tok"));
-        Assert.Equal("NULL | 42 | \\xfffe", TranscriptText.Row(RecordingTestStore.DataRow(null, "42").Concat(new byte[] { 0, 0, 0, 2, 0xff, 0xfe }).ToArray() is var row
-            ? FixColumnCount(row, 3) : []));
+        // Three columns: NULL, text, and two bytes that are not UTF-8.
+        byte[] row = [.. RecordingTestStore.DataRow(null, "42"), 0, 0, 0, 2, 0xff, 0xfe];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt16BigEndian(row, 3);
+        Assert.Equal("NULL | 42 | \\xfffe", TranscriptText.Row(row));
         Assert.Equal("(malformed row)", TranscriptText.Row([0]));
         Assert.Contains("(malformed row)", TranscriptText.Row(Encoding.ASCII.GetBytes("\0\u0001\0\0\0\u0009ab")), StringComparison.Ordinal);
-    }
-
-    private static byte[] FixColumnCount(byte[] row, short count)
-    {
-        System.Buffers.Binary.BinaryPrimitives.WriteInt16BigEndian(row, count);
-        return row;
     }
 }
