@@ -152,8 +152,8 @@ targets:
       - columns: [public.pgbench_accounts.filler]
         strategy: redact
         roles: [masked]
-# RECORDING: the configuration has no record: section yet. When it does, enable recording here, e.g.
-# record: { enabled: true }
+record:
+  enabled: true                      # every statement and result recorded, as in production
 YAML
 }
 gateway_config "$gw_port" "$work/state" >"$work/appliance.yaml"
