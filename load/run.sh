@@ -152,8 +152,10 @@ targets:
       - columns: [public.pgbench_accounts.filler]
         strategy: redact
         roles: [masked]
+# Recording is off here so the figures match load/baseline.json, which predates it. Measured once with it
+# on (-S simple, 5 s): 0.36x direct, 38.8 us CPU per transaction, against 20.7 without: see the README.
 record:
-  enabled: true                      # every statement and result recorded, as in production
+  enabled: false
 YAML
 }
 gateway_config "$gw_port" "$work/state" >"$work/appliance.yaml"
