@@ -95,10 +95,9 @@ internal sealed partial class PgSession
         // Extended protocol: everything up to the next Sync belongs to the cycle that Sync closes.
         long cycle = extended ? _cyclesSent + 1 : _cyclesSent;
         var writer = new ArrayBufferWriter<byte>(256);
-        PgMessageWriter.WriteError(writer, "ERROR", PgSqlState.InsufficientPrivilege, refusal.Message, refusal.Detail);
+        PgMessageWriter.WriteError(writer, "ERROR", PgSqlState.InsufficientPrivilege, refusal.Message);
         _refusals.Enqueue(new PendingRefusal(cycle, writer.WrittenSpan.ToArray()));
         _skipUntilSync = extended;
-        _refusedStatements++;
         return PgFrameAction.Replace;
     }
 

@@ -5,12 +5,11 @@ using Appliance.Protocols.Postgres;
 namespace Appliance.Postgres;
 
 /// <summary>Why a statement was refused, for the client's ErrorResponse.</summary>
-internal sealed record Refusal(string Message, int RuleIndex, string? Detail = null);
+internal sealed record Refusal(string Message, int RuleIndex);
 
 internal sealed partial class PgSession
 {
     private readonly PgStatementNames _preparedStatements = new();
-    private long _refusedStatements;
     private PgStatementGate? _gate;
     private volatile bool _standardConformingStrings = true;
 

@@ -198,11 +198,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
 
     private bool Record(Recording.SessionRecorder recorder, ReadOnlySpan<byte> statement, Refusal? refusal)
     {
-        var tables = new List<string>(_lastTableCount);
-        for (int i = 0; i < _lastTableCount; i++)
-        {
-            tables.Add(Encoding.UTF8.GetString(_names.AsSpan(_tables[i])));
-        }
+        var tables = NamesOf(_names, _tables.AsSpan(0, _lastTableCount));
         string decision = refusal is null ? "allow" : refusal.Message.Contains("needs approval", StringComparison.Ordinal) ? "review" : "deny";
         int rule = refusal is null ? _allowRule + 1 : refusal.RuleIndex + 1;
         return recorder.Statement(statement, StatementClasses.Name(Map(_info.Class)), tables, decision, rule);
@@ -429,17 +425,15 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         return new Refusal(message, decision.RuleIndex);
     }
 
-    private static List<string> TableNames(in StatementFacts facts)
-    {
-        var list = new List<string>();
-        foreach (var r in facts.Tables) list.Add(Encoding.UTF8.GetString(facts.Names[r]));
-        return list;
-    }
+    private static List<string> TableNames(in StatementFacts facts) => NamesOf(facts.Names, facts.Tables);
 
-    private static List<string> FunctionNames(in StatementFacts facts)
+    private static List<string> FunctionNames(in StatementFacts facts) => NamesOf(facts.Names, facts.Functions);
+
+    /// <summary>The names packed in a buffer, as strings (refusals, logs and records only: never per allowed message unlogged).</summary>
+    private static List<string> NamesOf(ReadOnlySpan<byte> names, ReadOnlySpan<Range> ranges)
     {
-        var list = new List<string>();
-        foreach (var r in facts.Functions) list.Add(Encoding.UTF8.GetString(facts.Names[r]));
+        var list = new List<string>(ranges.Length);
+        foreach (var r in ranges) list.Add(Encoding.UTF8.GetString(names[r]));
         return list;
     }
 }
