@@ -163,6 +163,10 @@ public sealed class MaskingConfig
     public List<string> Columns { get; set; } = [];
     public string Strategy { get; set; } = "redact";
     public int Keep { get; set; } = 4;
+    /// <summary>Hash only: target | global | session.</summary>
+    public string Scope { get; set; } = "target";
+    /// <summary>null | refuse.</summary>
+    public string UnsupportedTypes { get; set; } = "null";
     public List<string> Roles { get; set; } = [];
     public List<string> ExemptRoles { get; set; } = [];
     public int Line { get; set; }

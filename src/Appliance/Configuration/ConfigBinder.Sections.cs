@@ -18,7 +18,7 @@ internal sealed partial class ConfigBinder
     private static readonly string[] s_ruleKeys = ["roles", "allow", "deny", "review", "tables", "functions", "approvers", "approvals", "timeout"];
     private static readonly string[] s_ruleActions = ["allow", "deny", "review"];
     private static readonly string[] s_reviewOnlyKeys = ["approvers", "approvals", "timeout"];
-    private static readonly string[] s_maskingKeys = ["columns", "strategy", "keep", "roles", "exempt_roles"];
+    private static readonly string[] s_maskingKeys = ["columns", "strategy", "keep", "scope", "unsupported_types", "roles", "exempt_roles"];
     private static readonly string[] s_shutdownKeys = ["drain_timeout"];
     private static readonly string[] s_limitsKeys =
         ["max_client_message_bytes", "max_startup_packet_bytes", "login_timeout", "max_sessions"];
@@ -500,6 +500,28 @@ internal sealed partial class ConfigBinder
             else if (keep < 0)
             {
                 Error(s.KeyPath("keep"), $"must not be negative, got {keep}");
+            }
+        }
+
+        if (s.String("scope") is { } scope)
+        {
+            mask.Scope = scope;
+            if (!ConfigVocabulary.HashScopes.Contains(scope))
+            {
+                Error(s.KeyPath("scope"), $"expected one of: {string.Join(", ", ConfigVocabulary.HashScopes)}, got {ConfigText.Quote(scope)}");
+            }
+            else if (mask.Strategy != "hash")
+            {
+                Error(s.KeyPath("scope"), "applies only to strategy: hash");
+            }
+        }
+
+        if (s.String("unsupported_types") is { } unsupported)
+        {
+            mask.UnsupportedTypes = unsupported;
+            if (!ConfigVocabulary.UnsupportedTypeActions.Contains(unsupported))
+            {
+                Error(s.KeyPath("unsupported_types"), $"expected one of: {string.Join(", ", ConfigVocabulary.UnsupportedTypeActions)}, got {ConfigText.Quote(unsupported)}");
             }
         }
 

@@ -17,6 +17,12 @@ public static class ConfigVocabulary
 
     public static IReadOnlyList<string> MaskingStrategies { get; } = ["redact", "partial", "hash"];
 
+    /// <summary>Where a hash strategy's values stay equal: one target, every target of the gateway, or one session.</summary>
+    public static IReadOnlyList<string> HashScopes { get; } = ["target", "global", "session"];
+
+    /// <summary>What a masked column of a type that cannot carry a mask (integer, date, ...) becomes.</summary>
+    public static IReadOnlyList<string> UnsupportedTypeActions { get; } = ["null", "refuse"];
+
     /// <summary>Target kinds the gateway can serve today.</summary>
     public static IReadOnlyList<string> TargetKinds { get; } = ["postgres"];
 

@@ -26,6 +26,7 @@ internal sealed class GatewayService(ApplianceConfig config, IIdentityVerifier i
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var sessionLogger = loggers.CreateLogger("Appliance.Postgres.Session");
+        var maskingKeys = new Lazy<Masking.MaskingKeys>(() => Masking.MaskingKeys.LoadOrCreate(config.StateDir));
         foreach (var group in config.Targets.Where(t => t.Kind == "postgres").GroupBy(t => t.Listen))
         {
             if (!ListenEndpoint.TryParse(group.Key, out var endPoint, out var error))
@@ -33,7 +34,7 @@ internal sealed class GatewayService(ApplianceConfig config, IIdentityVerifier i
                 throw new InvalidOperationException($"listen address '{group.Key}': {error}");
             }
             var targets = group.ToDictionary(t => t.Name, PgTarget.Load, StringComparer.Ordinal);
-            var context = new PgListenerContext(endPoint, targets, ServerCertificateFor(group.ToList()), identity, _cancels, policies, recording, config.Limits, sessionLogger);
+            var context = new PgListenerContext(endPoint, targets, ServerCertificateFor(group.ToList()), identity, _cancels, policies, recording, config.Limits, sessionLogger, maskingKeys);
             var listener = new PgListener(context, _sessions);
             listener.Start();
             _listeners.Add(listener);

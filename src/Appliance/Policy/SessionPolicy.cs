@@ -9,6 +9,7 @@ public sealed class SessionPolicy(PolicyStore store, string target, IReadOnlyLis
     private PolicySet? _set;
     private TargetPolicy? _policy;
     private bool[] _applies = [];
+    private Masking.SessionMasks? _masks;
 
     public string Target => target;
 
@@ -23,10 +24,14 @@ public sealed class SessionPolicy(PolicyStore store, string target, IReadOnlyLis
                 _set = set;
                 _policy = set.For(target);
                 _applies = _policy?.Applicability(roles) ?? [];
+                _masks = _policy is null ? null : Masking.SessionMasks.For(_policy.MaskRules, roles);
             }
             return _policy;
         }
     }
+
+    /// <summary>The masks in force now for this principal; null when nothing is masked for it.</summary>
+    public Masking.SessionMasks? Masks => Current is null ? null : _masks;
 
     public Decision Decide(in StatementFacts facts)
     {

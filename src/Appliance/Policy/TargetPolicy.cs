@@ -12,7 +12,15 @@ public sealed class TargetPolicy
         _guarded = guarded ?? GuardedFunctions.Default;
         Target = target.Name;
         Rules = target.Rules.Select((r, i) => new CompiledRule(i, r)).ToArray();
+        MaskRules = target.Masking.Select(m => new Masking.MaskRule(m)).ToArray();
+        MaskedColumns = MaskRules.SelectMany(m => m.Columns).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
     }
+
+    /// <summary>Every column some masking entry names, whoever it applies to (what the catalog resolves).</summary>
+    public string[] MaskedColumns { get; }
+
+    /// <summary>The target's masking entries in order; empty when nothing is masked.</summary>
+    public Masking.MaskRule[] MaskRules { get; }
 
     public string Target { get; }
     public CompiledRule[] Rules { get; }

@@ -16,6 +16,8 @@ internal enum PgFrameAction : byte
     ForwardAndStop,
     /// <summary>A message that must not be passed on and ends the session (protocol violation).</summary>
     Fail,
+    /// <summary>Not yet: stop before this message until <see cref="IPgFrameInspector.WaitAsync"/> completes, then inspect it again.</summary>
+    Wait,
 }
 
 /// <summary>Decides per message; implemented by structs so the relay loop is specialised, not dispatched.</summary>
@@ -27,6 +29,9 @@ internal interface IPgFrameInspector
     PgFrameAction Inspect(in PgFrame frame);
 
     void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output);
+
+    /// <summary>After <see cref="PgFrameAction.Wait"/>: completes when the message can be inspected again; a non-null result ends the session with that error.</summary>
+    Task<string?> WaitAsync();
 }
 
 /// <summary>
@@ -43,6 +48,9 @@ internal sealed class PgFrameStream
 
     public bool AtMessageBoundary => _streaming == 0;
 
+    /// <summary>Set when the last <see cref="Forward"/> stopped at a message the inspector asked to wait on.</summary>
+    public bool Waiting { get; private set; }
+
     public long BytesForwarded { get; private set; }
 
     /// <summary>
@@ -56,6 +64,7 @@ internal sealed class PgFrameStream
     {
         error = null;
         stop = false;
+        Waiting = false;
         var reader = new SequenceReader<byte>(buffer);
         if (_streaming > 0)
         {
@@ -118,6 +127,11 @@ internal sealed class PgFrameStream
                     inspector.WriteReplacement(in frame, output);
                     runStart = reader.Position;
                     runLength = 0;
+                    break;
+                case PgFrameAction.Wait:
+                    reader.Rewind(wire);
+                    Waiting = true;
+                    stop = true;
                     break;
                 default:
                     error = $"unexpected message type '{PgConnection.Printable(type)}'";

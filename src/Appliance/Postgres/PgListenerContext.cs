@@ -18,8 +18,12 @@ internal sealed class PgListenerContext(
     PolicyStore policies,
     RecordingService recording,
     LimitsConfig limits,
-    ILogger logger)
+    ILogger logger,
+    Lazy<Masking.MaskingKeys> maskingKeys)
 {
+    /// <summary>The secret behind hash masks, read (or made) when a session first needs it.</summary>
+    public Lazy<Masking.MaskingKeys> MaskingKeys { get; } = maskingKeys;
+
     public IPEndPoint EndPoint { get; } = endPoint;
     public IReadOnlyDictionary<string, PgTarget> TargetsByDatabase { get; } = targetsByDatabase;
     public SslStreamCertificateContext? ServerCertificate { get; } = serverCertificate;

@@ -54,6 +54,14 @@ internal sealed class PgRelayPump : IDisposable
                 {
                     return error;
                 }
+                if (_frames.Waiting)
+                {
+                    if (await inspector.WaitAsync() is { } failure)
+                    {
+                        return failure;
+                    }
+                    continue;
+                }
                 if (stop)
                 {
                     return null;

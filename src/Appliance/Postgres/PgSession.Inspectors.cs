@@ -24,25 +24,26 @@ internal sealed partial class PgSession
     {
         public bool NeedsWhole(byte type) => type is not (PgFrontend.CopyData);
 
-        public PgFrameAction Inspect(in PgFrame frame) => session.InspectClient(in frame);
+        public PgFrameAction Inspect(in PgFrame frame) => session._maskTracking ? session.TrackClient(in frame, session.InspectClient(in frame)) : session.InspectClient(in frame);
 
         public void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output) => session.WriteClientReplacement(in frame, output);
+
+        public Task<string?> WaitAsync() => session.TakeWait(ref session._clientWait);
     }
 
-    /// <summary>Upstream → client: counts ReadyForQuery and swaps marker errors for refusals.</summary>
+    /// <summary>Upstream → client: counts ReadyForQuery, swaps marker errors for refusals, and masks results.</summary>
     private readonly struct UpstreamInspector(PgSession session) : IPgFrameInspector
     {
-        public bool NeedsWhole(byte type) => type is PgBackend.ErrorResponse or PgBackend.ReadyForQuery or PgBackend.ParameterStatus or PgBackend.CommandComplete;
+        // With masking every message is read whole (rows are rewritten), except COPY data while no mask applies to it.
+        public bool NeedsWhole(byte type) => session._maskTracking
+            ? type != PgBackend.CopyData || session._activeCopy is not null
+            : type is PgBackend.ErrorResponse or PgBackend.ReadyForQuery or PgBackend.ParameterStatus or PgBackend.CommandComplete;
 
         public PgFrameAction Inspect(in PgFrame frame) => session.InspectUpstream(in frame);
 
-        public void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output)
-        {
-            if (session._refusals.TryPeek(out var refusal))
-            {
-                output.Write(refusal.ErrorResponse);
-            }
-        }
+        public void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output) => session.WriteUpstreamReplacement(in frame, output);
+
+        public Task<string?> WaitAsync() => session.TakeWait(ref session._upstreamWait);
     }
 
     private PgFrameAction InspectClient(in PgFrame frame)
@@ -66,8 +67,12 @@ internal sealed partial class PgSession
                 {
                     return PgFrameAction.Drop;
                 }
+                if (PrepareMasking(out var maskRefusal) == PgFrameAction.Wait)
+                {
+                    return PgFrameAction.Wait;
+                }
                 _cyclesSent++;
-                return DecideQuery(in frame) is { } refusal ? Refuse(refusal, extended: false) : PgFrameAction.Forward;
+                return (maskRefusal ?? DecideQuery(in frame)) is { } refusal ? Refuse(refusal, extended: false) : PgFrameAction.Forward;
             case PgFrontend.FunctionCall:
                 if (_skipUntilSync)
                 {
@@ -84,7 +89,12 @@ internal sealed partial class PgSession
                 {
                     return PgFrameAction.Drop;
                 }
-                return DecideExtended(in frame) is { } extendedRefusal ? Refuse(extendedRefusal, extended: true) : PgFrameAction.Forward;
+                Refusal? parseRefusal = null;
+                if (frame.Type == PgFrontend.Parse && PrepareMasking(out parseRefusal) == PgFrameAction.Wait)
+                {
+                    return PgFrameAction.Wait;
+                }
+                return (parseRefusal ?? DecideExtended(in frame)) is { } extendedRefusal ? Refuse(extendedRefusal, extended: true) : PgFrameAction.Forward;
             default:
                 return PgFrameAction.Fail;
         }
@@ -103,7 +113,11 @@ internal sealed partial class PgSession
 
     private void WriteClientReplacement(in PgFrame frame, IBufferWriter<byte> output)
     {
-        if (frame.Type is PgFrontend.Query or PgFrontend.FunctionCall)
+        if (frame.Type == PgFrontend.Execute)
+        {
+            WriteDescribeThenExecute(in frame, output);
+        }
+        else if (frame.Type is PgFrontend.Query or PgFrontend.FunctionCall)
         {
             PgMessageWriter.WriteQuery(output, _refusalMarker);
         }
@@ -115,6 +129,7 @@ internal sealed partial class PgSession
 
     private PgFrameAction InspectUpstream(in PgFrame frame)
     {
+        _replacingRefusal = false;
         switch (frame.Type)
         {
             case PgBackend.ReadyForQuery:
@@ -123,29 +138,54 @@ internal sealed partial class PgSession
                 {
                     _refusals.TryDequeue(out _);
                 }
-                return PgFrameAction.Forward;
+                return _maskTracking ? InspectMasked(in frame) : PgFrameAction.Forward;
             case PgBackend.ErrorResponse:
                 if (_refusals.TryPeek(out var pending) && pending.Cycle == _cyclesDone + 1 && IsMarkerError(frame.Payload))
                 {
+                    if (_maskTracking)
+                    {
+                        InspectMasked(in frame);
+                    }
+                    _replacingRefusal = true;
                     return PgFrameAction.Replace;
                 }
+                var action = _maskTracking ? InspectMasked(in frame) : PgFrameAction.Forward;
                 if (_recorder is { } failed)
                 {
                     var error = PgErrorFields.Parse(frame.Payload);
-                    failed.Result("", 0, error.SqlState, error.Message);
+                    failed.Result("", 0, error.SqlState, action == PgFrameAction.Replace ? "(message withheld: the statement reads masked columns)" : error.Message);
                 }
-                return PgFrameAction.Forward;
+                return action;
+            case PgBackend.CommandComplete:
+                if (_recorder is not null)
+                {
+                    RecordCommandComplete(frame.Payload);
+                }
+                return _maskTracking ? InspectMasked(in frame) : PgFrameAction.Forward;
+            case PgBackend.DataRow when _maskTracking:
+                return InspectMasked(in frame);
             case PgBackend.DataRow when _recorder is not null:
                 _recorder.Rows(frame.Payload.FirstSpan);
-                return PgFrameAction.Forward;
-            case PgBackend.CommandComplete when _recorder is not null:
-                RecordCommandComplete(frame.Payload);
                 return PgFrameAction.Forward;
             case PgBackend.ParameterStatus:
                 TrackParameter(frame.Payload);
                 return PgFrameAction.Forward;
             default:
-                return PgFrameAction.Forward;
+                return _maskTracking ? InspectMasked(in frame) : PgFrameAction.Forward;
+        }
+    }
+
+    private bool _replacingRefusal;
+
+    private void WriteUpstreamReplacement(in PgFrame frame, IBufferWriter<byte> output)
+    {
+        if (!_replacingRefusal)
+        {
+            WriteMaskedReplacement(in frame, output);
+        }
+        else if (_refusals.TryPeek(out var refusal))
+        {
+            output.Write(refusal.ErrorResponse);
         }
     }
 

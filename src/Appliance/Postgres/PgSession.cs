@@ -256,6 +256,7 @@ internal sealed partial class PgSession
         }
 
         await AuthenticateClientAsync(target, ct);
+        await StartMaskingAsync(ct);
 
         var forwarded = parameters.Where(p => PgStartupParameters.IsForwarded(p.Key));
         return await PgUpstreamConnector.ConnectAsync(target, forwarded, ct);
@@ -288,7 +289,7 @@ internal sealed partial class PgSession
         }
         _principal = principal;
         _policy = new SessionPolicy(_context.Policies, target.Name, principal.Roles);
-        _gate = new PgStatementGate(_policy, _searchPathAtStartup, _context.Logger, principal.Subject);
+        _gate = new PgStatementGate(_policy, _searchPathAtStartup, _context.Logger, principal.Subject) { DdlDecided = target.InvalidateCatalog };
     }
 
     /// <summary>JWTs run to a few kilobytes; anything far larger is not a token.</summary>

@@ -73,12 +73,42 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
 
     private int _allowRule;
 
+    /// <summary>Set for a session with masks: refuses what masking could not cover, and works out what results need.</summary>
+    public Masking.MaskingGate? Masking { get; set; }
+
+    /// <summary>After <see cref="Decide"/> with <see cref="Masking"/>: what the results of the decided text need (all its statements merged).</summary>
+    public Masking.MaskContext? MaskResult { get; private set; }
+
+    /// <summary>Called when a DDL statement is allowed: the masking catalog may be out of date once it runs.</summary>
+    public Action? DdlDecided { get; set; }
+
+    private Refusal? DecideMasking(Masking.MaskingGate masking, ReadOnlySpan<byte> statement, SqlLexerOptions options)
+    {
+        var read = NamesOf(_names, _tables.AsSpan(0, Math.Min(_writtenStart, _lastTableCount)));
+        var written = NamesOf(_names, _tables.AsSpan(Math.Min(_writtenStart, _lastTableCount), _lastTableCount - Math.Min(_writtenStart, _lastTableCount)));
+        var functions = new List<(string?, string, bool)>();
+        Span<byte> buffer = stackalloc byte[SqlName.MaxLength];
+        foreach (var f in _info.Functions)
+        {
+            string? schema = f.Name.IsQualified ? Encoding.UTF8.GetString(buffer[..f.Name.Schema.Normalize(statement, buffer)]) : null;
+            functions.Add((schema, Encoding.UTF8.GetString(buffer[..f.Name.Name.Normalize(statement, buffer)]), f.IsAttributeNotation));
+        }
+        if (masking.Check(statement, options, _info, read, written, functions, out var context) is { } message)
+        {
+            audit?.LogInformation("decision {Decision} for {Principal} on target {Target}: {Refusal}", "deny", principal, policy.Target, message);
+            return new Refusal(message, -1);
+        }
+        MaskResult = MaskResult is { } earlier ? earlier.Merge(context) : context;
+        return null;
+    }
+
     /// <summary>What a SQL-level PREPARE recorded, to decide each EXECUTE on (the policy may change in between).</summary>
     private sealed record PreparedSql(StatementClass[] Classes, byte[] Names, Range[] Tables, Range[] Functions, bool TablesComplete, bool FunctionsComplete, bool Unqualified);
 
     /// <summary>Decides every statement of <paramref name="sql"/>; one refused statement refuses the whole text.</summary>
     public Refusal? Decide(ReadOnlySpan<byte> sql)
     {
+        MaskResult = null;
         var refusal = DecideAll(sql);
         if (refusal is not null)
         {
@@ -109,6 +139,14 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
                 return new Refusal($"statement refused: the gateway cannot read it ({_info.Error})", -1);
             }
             var refusal = DecideOne(statement);
+            if (refusal is null && _info.Class == SqlStatementClass.Ddl)
+            {
+                DdlDecided?.Invoke();
+            }
+            if (refusal is null && Masking is { } masking)
+            {
+                refusal = DecideMasking(masking, statement, options);
+            }
             if (Recorder is { } recorder && _info.Class != SqlStatementClass.Empty && !Record(recorder, statement, refusal))
             {
                 return new Refusal($"statement refused: the session can no longer be recorded ({recorder.Failure})", -1);

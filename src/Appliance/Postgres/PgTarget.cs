@@ -9,7 +9,22 @@ internal sealed class PgTarget
     {
         Config = config;
         Password = password;
+        _catalog = new Lazy<Masking.MaskingCatalog>(() => new Masking.MaskingCatalog(config.Upstream, password));
     }
+
+    private readonly Lazy<Masking.MaskingCatalog> _catalog;
+
+    /// <summary>After DDL through the gateway: the masking catalog, if one is open, must be read again.</summary>
+    public void InvalidateCatalog()
+    {
+        if (_catalog.IsValueCreated)
+        {
+            _catalog.Value.Invalidate();
+        }
+    }
+
+    /// <summary>The catalog masking reads with the gateway's own connection; opened on first use.</summary>
+    public Masking.MaskingCatalog Catalog => _catalog.Value;
 
     public string Name => Config.Name;
     public TargetConfig Config { get; }

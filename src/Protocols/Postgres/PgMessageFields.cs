@@ -28,6 +28,56 @@ public static class PgMessageFields
         return TryReadCString(payload, out _, out var rest) && TryReadCString(rest, out statementName, out _);
     }
 
+    /// <summary>Bind: portal, statement, and the result format codes (0: all text; 1: all alike; else one per column).</summary>
+    public static bool TryReadBindResult(ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> portal, out ReadOnlySpan<byte> statementName, out ReadOnlySpan<byte> resultFormats)
+    {
+        statementName = resultFormats = default;
+        if (!TryReadCString(payload, out portal, out var rest) || !TryReadCString(rest, out statementName, out rest) || rest.Length < 2)
+        {
+            return false;
+        }
+        int formats = BinaryPrimitives.ReadInt16BigEndian(rest);
+        if (formats < 0 || rest.Length < 2 + formats * 2 + 2)
+        {
+            return false;
+        }
+        rest = rest[(2 + formats * 2)..];
+        int parameters = BinaryPrimitives.ReadInt16BigEndian(rest);
+        if (parameters < 0)
+        {
+            return false;
+        }
+        rest = rest[2..];
+        for (int i = 0; i < parameters; i++)
+        {
+            if (rest.Length < 4)
+            {
+                return false;
+            }
+            int length = BinaryPrimitives.ReadInt32BigEndian(rest);
+            if (length < -1 || rest.Length - 4 < Math.Max(length, 0))
+            {
+                return false;
+            }
+            rest = rest[(4 + Math.Max(length, 0))..];
+        }
+        if (rest.Length < 2)
+        {
+            return false;
+        }
+        int results = BinaryPrimitives.ReadInt16BigEndian(rest);
+        if (results < 0 || rest.Length != 2 + results * 2)
+        {
+            return false;
+        }
+        resultFormats = rest[2..];
+        return true;
+    }
+
+    /// <summary>Execute: the portal name.</summary>
+    public static bool TryReadExecute(ReadOnlySpan<byte> payload, out ReadOnlySpan<byte> portal)
+        => TryReadCString(payload, out portal, out var rest) && rest.Length == 4;
+
     /// <summary>Close or Describe: 'S' (statement) or 'P' (portal), and the name.</summary>
     public static bool TryReadClose(ReadOnlySpan<byte> payload, out byte kind, out ReadOnlySpan<byte> name)
     {

@@ -134,6 +134,18 @@ public static class PgMessageWriter
         writer.Advance(pos);
     }
 
+    /// <summary>Describe of a statement ('S') or portal ('P').</summary>
+    public static void WriteDescribe(IBufferWriter<byte> writer, byte kind, ReadOnlySpan<byte> name)
+    {
+        var span = writer.GetSpan(7 + name.Length);
+        span[0] = PgFrontend.Describe;
+        BinaryPrimitives.WriteInt32BigEndian(span[1..], 4 + 1 + name.Length + 1);
+        span[5] = kind;
+        name.CopyTo(span[6..]);
+        span[6 + name.Length] = 0;
+        writer.Advance(7 + name.Length);
+    }
+
     public static void WriteTerminate(IBufferWriter<byte> writer)
     {
         Begin(writer, PgFrontend.Terminate, 4);

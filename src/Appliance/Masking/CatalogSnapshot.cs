@@ -1,0 +1,57 @@
+namespace Appliance.Masking;
+
+/// <summary>A relation holding masked columns (the configured table, or a partition or child of it).</summary>
+/// <param name="Name">Its own <c>schema.table</c>.</param>
+/// <param name="Columns">Its columns in attribute order (for COPY without a column list).</param>
+/// <param name="Masked">Attribute number → the configured column (<c>schema.table.column</c>) it holds.</param>
+public sealed record CatalogRelation(uint Oid, string Name, string[] Columns, IReadOnlyDictionary<short, string> Masked)
+{
+    /// <summary>The configured column for a column name of this relation, or null.</summary>
+    public string? MaskedColumn(string column)
+    {
+        for (int i = 0; i < Columns.Length; i++)
+        {
+            if (Columns[i] == column && Masked.TryGetValue((short)(i + 1), out var configured)) return configured;
+        }
+        return null;
+    }
+}
+
+/// <summary>A view or materialised view that reads masked columns, directly or through other views.</summary>
+/// <param name="Masked">The configured columns it depends on.</param>
+public sealed record DependentView(uint Oid, string Name, string[] Masked);
+
+/// <summary>What the gateway knows of a target's catalog at one moment. Immutable.</summary>
+public sealed class CatalogSnapshot(
+    long generation,
+    IReadOnlyList<CatalogRelation> relations,
+    IReadOnlyList<DependentView> views,
+    IReadOnlySet<uint> known,
+    IReadOnlySet<string> builtinFunctions,
+    IReadOnlySet<string> userFunctions)
+{
+    public long Generation { get; } = generation;
+
+    public IReadOnlyDictionary<uint, CatalogRelation> RelationsByOid { get; } = relations.ToDictionary(r => r.Oid);
+
+    public IReadOnlyDictionary<string, CatalogRelation> RelationsByName { get; } = relations.GroupBy(r => r.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<uint, DependentView> ViewsByOid { get; } = views.ToDictionary(v => v.Oid);
+
+    public IReadOnlyDictionary<string, DependentView> ViewsByName { get; } = views.GroupBy(v => v.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+
+    /// <summary>Bare names of relations holding masked columns, for spotting whole-row references in statement text.</summary>
+    public IReadOnlySet<string> RelationBareNames { get; } = relations.Select(r => r.Name[(r.Name.IndexOf('.') + 1)..]).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Every table, view, materialised view and foreign table that existed when the snapshot was taken.</summary>
+    public bool Knows(uint relation) => known.Contains(relation);
+
+    /// <summary>
+    /// True for a function the gateway cannot see into: not in pg_catalog, or a name some other schema also
+    /// defines (search_path could pick that one).
+    /// </summary>
+    public bool DefinedByUser(string name) => userFunctions.Contains(name);
+
+    public bool IsUserFunction(string? schema, string name)
+        => schema is not null and not "pg_catalog" and not "information_schema" || userFunctions.Contains(name) || !builtinFunctions.Contains(name);
+}

@@ -1,0 +1,204 @@
+using Appliance.Configuration;
+using Npgsql;
+
+namespace Appliance.Masking;
+
+/// <summary>
+/// A target's catalog as masking needs it, read with the gateway's own connection: which relations hold
+/// masked columns (partitions and children included), which views depend on them, which relations exist,
+/// and which functions are built in. Loaded on demand, shared by the target's sessions, and reloaded when
+/// invalidated (DDL through the gateway, a policy reload) or when a result names a relation it does not know.
+/// </summary>
+public sealed class MaskingCatalog : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _source;
+    private readonly SemaphoreSlim _loading = new(1, 1);
+    private CatalogSnapshot? _snapshot;
+    private string[] _columns = [];
+    private long _generation;
+
+    public MaskingCatalog(UpstreamConfig upstream, string password)
+    {
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = upstream.Host,
+            Port = upstream.Port,
+            Database = upstream.Database,
+            Username = upstream.User,
+            Password = password,
+            Timeout = Math.Max(1, (int)upstream.ConnectTimeout.TotalSeconds),
+            SslMode = upstream.Tls switch
+            {
+                UpstreamTlsMode.Disable => SslMode.Disable,
+                UpstreamTlsMode.Require => SslMode.Require,
+                UpstreamTlsMode.VerifyFull => SslMode.VerifyFull,
+                _ => SslMode.Prefer,
+            },
+            RootCertificate = upstream.CaFile,
+            ApplicationName = "appliance-catalog",
+            MaxPoolSize = 2,
+        };
+        _source = NpgsqlDataSource.Create(builder);
+    }
+
+    /// <summary>The snapshot in force, if one was loaded and nothing has invalidated it.</summary>
+    public CatalogSnapshot? Current(IReadOnlyList<string> columns)
+    {
+        var snapshot = Volatile.Read(ref _snapshot);
+        return snapshot is not null && snapshot.Generation == Interlocked.Read(ref _generation) && SameColumns(columns) ? snapshot : null;
+    }
+
+    /// <summary>Marks the snapshot stale: the next session or result that needs it reloads it.</summary>
+    public void Invalidate() => Interlocked.Increment(ref _generation);
+
+    /// <summary>A snapshot taken after <paramref name="notBefore"/> (a generation), loading one if needed.</summary>
+    public async Task<CatalogSnapshot> GetAsync(IReadOnlyList<string> columns, long notBefore, CancellationToken ct)
+    {
+        if (Current(columns) is { } fresh && fresh.Generation >= notBefore)
+        {
+            return fresh;
+        }
+        await _loading.WaitAsync(ct);
+        try
+        {
+            if (Current(columns) is { } loaded && loaded.Generation >= notBefore)
+            {
+                return loaded;
+            }
+            // A load reflects the catalog as of its start; a DDL decided meanwhile bumps the generation past it.
+            long generation = Interlocked.Increment(ref _generation);
+            var snapshot = await LoadAsync(columns, generation, ct);
+            _columns = [.. columns];
+            Volatile.Write(ref _snapshot, snapshot);
+            return snapshot;
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+
+    /// <summary>The generation a reload must reach to reflect the catalog as of now.</summary>
+    public long NextGeneration => Interlocked.Read(ref _generation) + 1;
+
+    private bool SameColumns(IReadOnlyList<string> columns)
+    {
+        var mine = _columns;
+        if (mine.Length != columns.Count) return false;
+        for (int i = 0; i < mine.Length; i++)
+        {
+            if (mine[i] != columns[i]) return false;
+        }
+        return true;
+    }
+
+    private const string MaskedRelationsSql = """
+        with recursive configured(nsp, rel, col, name) as (
+            select split_part(c, '.', 1), split_part(c, '.', 2), split_part(c, '.', 3), c from unnest($1::text[]) as c),
+        tree(oid, col, name) as (
+            select cl.oid, cfg.col, cfg.name from configured cfg
+              join pg_namespace n on n.nspname = cfg.nsp
+              join pg_class cl on cl.relnamespace = n.oid and cl.relname = cfg.rel
+            union
+            select i.inhrelid, t.col, t.name from tree t join pg_inherits i on i.inhparent = t.oid)
+        select t.oid, n.nspname || '.' || cl.relname, a.attnum, t.name,
+               array(select attname::text from pg_attribute x where x.attrelid = t.oid and x.attnum > 0 order by x.attnum),
+               array(select attisdropped from pg_attribute x where x.attrelid = t.oid and x.attnum > 0 order by x.attnum)
+        from tree t
+          join pg_class cl on cl.oid = t.oid
+          join pg_namespace n on n.oid = cl.relnamespace
+          join pg_attribute a on a.attrelid = t.oid and a.attname = t.col and not a.attisdropped
+        """;
+
+    // A view's rewrite rule depends on each column it reads, or on the whole table for a whole-row reference.
+    private const string DependentViewsSql = """
+        with recursive masked(oid, attnum, name) as (select * from unnest($1::oid[], $2::int2[], $3::text[])),
+        views(oid, name) as (
+            select r.ev_class, m.name from masked m
+              join pg_depend d on d.refclassid = 'pg_class'::regclass and d.refobjid = m.oid and d.refobjsubid in (m.attnum, 0)
+              join pg_rewrite r on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid
+            where r.ev_class <> m.oid
+            union
+            select r.ev_class, v.name from views v
+              join pg_depend d on d.refclassid = 'pg_class'::regclass and d.refobjid = v.oid
+              join pg_rewrite r on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid
+            where r.ev_class <> v.oid)
+        select v.oid, n.nspname || '.' || cl.relname, array_agg(distinct v.name)
+        from views v join pg_class cl on cl.oid = v.oid join pg_namespace n on n.oid = cl.relnamespace
+        group by v.oid, n.nspname, cl.relname
+        """;
+
+    private const string KnownRelationsSql = "select oid from pg_class where relkind in ('r', 'p', 'v', 'm', 'f')";
+
+    private const string FunctionsSql = """
+        select distinct proname::text, pronamespace in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) from pg_proc
+        """;
+
+    private async Task<CatalogSnapshot> LoadAsync(IReadOnlyList<string> columns, long generation, CancellationToken ct)
+    {
+        await using var connection = await _source.OpenConnectionAsync(ct);
+        // One snapshot of the catalog for all four answers.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+
+        var relations = new Dictionary<uint, (string Name, string[] Columns, Dictionary<short, string> Masked)>();
+        await using (var command = new NpgsqlCommand(MaskedRelationsSql, connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = columns.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                uint oid = reader.GetFieldValue<uint>(0);
+                if (!relations.TryGetValue(oid, out var relation))
+                {
+                    var names = reader.GetFieldValue<string[]>(4);
+                    var dropped = reader.GetFieldValue<bool[]>(5);
+                    for (int i = 0; i < names.Length; i++)
+                    {
+                        if (dropped[i]) names[i] = "";
+                    }
+                    relation = (reader.GetString(1), names, new Dictionary<short, string>());
+                    relations[oid] = relation;
+                }
+                relation.Masked[reader.GetInt16(2)] = reader.GetString(3);
+            }
+        }
+
+        var views = new List<DependentView>();
+        await using (var command = new NpgsqlCommand(DependentViewsSql, connection, transaction))
+        {
+            var masked = relations.SelectMany(r => r.Value.Masked.Select(m => (Oid: r.Key, Attnum: m.Key, Name: m.Value))).ToArray();
+            command.Parameters.Add(new NpgsqlParameter { Value = masked.Select(m => m.Oid).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid });
+            command.Parameters.Add(new NpgsqlParameter { Value = masked.Select(m => m.Attnum).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter { Value = masked.Select(m => m.Name).ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                views.Add(new DependentView(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetFieldValue<string[]>(2)));
+            }
+        }
+
+        var known = new HashSet<uint>();
+        await using (var command = new NpgsqlCommand(KnownRelationsSql, connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) known.Add(reader.GetFieldValue<uint>(0));
+        }
+
+        var builtin = new HashSet<string>(StringComparer.Ordinal);
+        var user = new HashSet<string>(StringComparer.Ordinal);
+        await using (var command = new NpgsqlCommand(FunctionsSql, connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) (reader.GetBoolean(1) ? builtin : user).Add(reader.GetString(0));
+        }
+
+        var list = relations.Select(r => new CatalogRelation(r.Key, r.Value.Name, r.Value.Columns, r.Value.Masked)).ToList();
+        return new CatalogSnapshot(generation, list, views, known, builtin, user);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _source.DisposeAsync();
+        _loading.Dispose();
+    }
+}
