@@ -161,8 +161,13 @@ internal sealed class DemoEnvironment : IAsyncDisposable
               - roles: [dba]
                 allow: [all]
             masking:
-              - columns: [public.customers.email, public.customers.card_number]
-                strategy: redact
+              - columns: [public.customers.card_number]
+                strategy: partial
+                keep: 4
+                exempt_roles: [dba]
+              - columns: [public.customers.email]
+                strategy: hash
+                exempt_roles: [dba]
         {extraTargets}
         """;
 

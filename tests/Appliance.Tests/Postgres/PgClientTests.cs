@@ -73,13 +73,13 @@ public sealed class PgClientTests(GatewayFixture fx)
     {
         await using var conn = fx.Npgsql(TestToken);
         await conn.OpenAsync();
-        await using (var cmd = new NpgsqlCommand("select email from customers where id = $1", conn))
+        await using (var cmd = new NpgsqlCommand("select name from customers where id = $1", conn))
         {
             cmd.Parameters.Add(new NpgsqlParameter { Value = 2 });
             await cmd.PrepareAsync();
-            Assert.Equal("alan@example.com", await cmd.ExecuteScalarAsync());
+            Assert.Equal("Alan Turing", await cmd.ExecuteScalarAsync());
             cmd.Parameters[0].Value = 3;
-            Assert.Equal("grace@example.com", await cmd.ExecuteScalarAsync());
+            Assert.Equal("Grace Hopper", await cmd.ExecuteScalarAsync());
         }
         await using var batch = new NpgsqlBatch(conn)
         {
