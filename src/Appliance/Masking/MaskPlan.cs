@@ -115,8 +115,13 @@ public sealed class MaskPlan
             {
                 // Masks hold no delimiter, quote or backslash, so they need no quoting.
                 var raw = csv && field.Length >= 2 && field[0] == '"' ? field[1..^1] : field;
-                int n = ValueMasker.Write(_strategies[column].Kind == MaskKind.Hash ? _strategies[column] : MaskStrategy.Redact, MaskedType.Text, raw, _keys[column], span[written..]);
-                written += n;
+                var strategy = _strategies[column];
+                // Kept characters are copied as they stand in the row: only when no escape or quote is among them.
+                if (strategy.Kind == MaskKind.Partial && raw.IndexOfAny((byte)'\\', (byte)'"') >= 0)
+                {
+                    strategy = MaskStrategy.Redact;
+                }
+                written += ValueMasker.Write(strategy, MaskedType.Text, raw, _keys[column], span[written..]);
             }
             else
             {

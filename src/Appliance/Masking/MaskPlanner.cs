@@ -46,7 +46,15 @@ public static class MaskPlanner
             }
             else if (snapshot.RelationsByOid.TryGetValue(table, out var relation))
             {
-                if (relation.Masked.TryGetValue(attnum, out var configured) && context.Masks.TryGet(configured, out var s)) strategy = s;
+                if (relation.Masked.TryGetValue(attnum, out var configured) && context.Masks.TryGet(configured, out var s))
+                {
+                    strategy = s;
+                }
+                else if (attnum == 0 && relation.Masked.Values.Any(c => context.Masks.TryGet(c, out _)))
+                {
+                    // A whole-row column (select t from t) carries the masked columns inside it.
+                    strategy = context.Masks.Derived;
+                }
             }
             else if (snapshot.ViewsByOid.TryGetValue(table, out var view))
             {

@@ -47,6 +47,10 @@ internal sealed class MaskingGate(SessionMasks masks, CatalogSnapshot snapshot)
         }
         foreach (var f in functions)
         {
+            if (cls == SqlStatementClass.CopyOut && f.Schema is null && f.Name is "stdout" or "stdin")
+            {
+                continue; // COPY t TO STDOUT (options) reads like a call to the classifier
+            }
             // x.name may be a field rather than a call: only a function someone defined counts then.
             if (f.Attribute ? snapshot.DefinedByUser(f.Name) : snapshot.IsUserFunction(f.Schema, f.Name))
             {
@@ -84,6 +88,8 @@ internal sealed class MaskingGate(SessionMasks masks, CatalogSnapshot snapshot)
         var relations = new HashSet<string>(snapshot.RelationBareNames, StringComparer.Ordinal);
         var mentions = MaskedMentions.Find(tokens, masks.ColumnNames, relations);
         bool valueMentions = (mentions & (Mentions.Column | Mentions.WholeRow)) != 0;
+        // json_agg(t.*) builds a value from every column: a star counts for computed results.
+        bool derived = valueMentions || (mentions & Mentions.Star) != 0;
 
         if (valueMentions && functions.Any(f => s_sinks.Contains(f.Name)))
         {
@@ -102,7 +108,7 @@ internal sealed class MaskingGate(SessionMasks masks, CatalogSnapshot snapshot)
             return "statement refused: it writes or returns values of masked columns (" + string.Join(", ", masks.Columns) + "), "
                 + "which would leave the gateway unmasked; name only unmasked columns";
         }
-        context = context with { Derived = valueMentions || resultFromElsewhere ? masks.Derived : null, Scrub = valueMentions || resultFromElsewhere };
+        context = context with { Derived = derived || resultFromElsewhere ? masks.Derived : null, Scrub = derived || resultFromElsewhere };
         return null;
     }
 

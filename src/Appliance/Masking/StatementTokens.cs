@@ -43,7 +43,7 @@ internal static class StatementTokens
 
 /// <summary>What a statement's text says about masked columns.</summary>
 [Flags]
-internal enum Mentions : byte
+public enum Mentions : byte
 {
     None = 0,
     /// <summary>A masked column's name appears (or an identifier the gateway cannot read, U&amp;"...").</summary>
