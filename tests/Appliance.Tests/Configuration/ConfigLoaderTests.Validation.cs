@@ -529,6 +529,40 @@ public sealed partial class ConfigLoaderTests
     }
 
     [Fact]
+    public void LoadText_MaskingScopeWithoutHash_Reported()
+    {
+        SingleError(WithTarget("""
+                masking:
+                  - columns: [public.customers.email]
+                    scope: global
+            """), 10, 16, "targets[0].masking[0].scope", "applies only to strategy: hash");
+    }
+
+    [Fact]
+    public void LoadText_MaskingUnsupportedTypesUnknown_Reported()
+    {
+        SingleError(WithTarget("""
+                masking:
+                  - columns: [public.customers.email]
+                    unsupported_types: zero
+            """), 10, 28, "targets[0].masking[0].unsupported_types", "expected one of: null, refuse, got 'zero'");
+    }
+
+    [Fact]
+    public void LoadText_MaskingHashScopeAndRefuse_Load()
+    {
+        var config = LoadValid(WithTarget("""
+                masking:
+                  - columns: [public.customers.email]
+                    strategy: hash
+                    scope: session
+                    unsupported_types: refuse
+            """));
+        var mask = config.Targets[0].Masking[0];
+        Assert.Equal(("session", "refuse"), (mask.Scope, mask.UnsupportedTypes));
+    }
+
+    [Fact]
     public void LoadText_MaskingExemptUndefinedRole_Reported()
     {
         SingleError(WithTarget("""
