@@ -16,6 +16,8 @@ public sealed class MaskPlan
     private readonly MaskStrategy[] _strategies;
     private readonly MaskedType[] _types;
     private readonly byte[][] _keys;
+    // One HMAC per distinct key, made when the plan is: a plan is used by one session's upstream side only.
+    private readonly System.Security.Cryptography.IncrementalHash?[] _hmacs;
 
     public MaskPlan(bool[] masked, MaskStrategy[] strategies, uint[] typeOids, short[] formats, byte[][] keys, string? refusal)
     {
@@ -25,11 +27,21 @@ public sealed class MaskPlan
         _keys = keys;
         Refusal = refusal;
         _types = new MaskedType[masked.Length];
+        _hmacs = new System.Security.Cryptography.IncrementalHash?[masked.Length];
         Formats = formats;
+        var byKey = new Dictionary<byte[], System.Security.Cryptography.IncrementalHash>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < masked.Length; i++)
         {
             _types[i] = ValueMasker.TypeOf(typeOids[i], formats[i]);
             HasMasks |= masked[i];
+            if (masked[i] && strategies[i].Kind == MaskKind.Hash)
+            {
+                if (!byKey.TryGetValue(keys[i], out var hmac))
+                {
+                    byKey[keys[i]] = hmac = ValueMasker.Hmac(keys[i]);
+                }
+                _hmacs[i] = hmac;
+            }
         }
     }
 
@@ -79,7 +91,7 @@ public sealed class MaskPlan
             read += Math.Max(length, 0);
             if (Masked[i] && length >= 0)
             {
-                int n = ValueMasker.Write(_strategies[i], _types[i], value, _keys[i], span[(written + 4)..]);
+                int n = ValueMasker.Write(_strategies[i], _types[i], value, _hmacs[i], span[(written + 4)..]);
                 BinaryPrimitives.WriteInt32BigEndian(span[written..], n);
                 written += 4 + Math.Max(n, 0);
             }
@@ -121,7 +133,7 @@ public sealed class MaskPlan
                 {
                     strategy = MaskStrategy.Redact;
                 }
-                written += ValueMasker.Write(strategy, MaskedType.Text, raw, _keys[column], span[written..]);
+                written += ValueMasker.Write(strategy, MaskedType.Text, raw, _hmacs[column], span[written..]);
             }
             else
             {

@@ -39,12 +39,12 @@ public static class ValueMasker
     /// Writes the masked form of <paramref name="value"/> into <paramref name="destination"/> (at least
     /// <see cref="MaxLength"/> bytes) and returns its length; -1 means NULL.
     /// </summary>
-    public static int Write(MaskStrategy strategy, MaskedType type, ReadOnlySpan<byte> value, ReadOnlySpan<byte> hashKey, Span<byte> destination)
+    public static int Write(MaskStrategy strategy, MaskedType type, ReadOnlySpan<byte> value, IncrementalHash? hmac, Span<byte> destination)
     {
         switch (type)
         {
             case MaskedType.Text:
-                return WriteText(strategy, value, hashKey, destination);
+                return WriteText(strategy, value, hmac, destination);
             case MaskedType.Json:
             case MaskedType.JsonbBinary:
                 int offset = 0;
@@ -56,7 +56,7 @@ public static class ValueMasker
                 }
                 destination[offset++] = (byte)'"';
                 // Inside a JSON string only redact and hash are safe: kept characters could be escapes.
-                int n = strategy.Kind == MaskKind.Hash ? WriteHash(value, hashKey, destination[offset..]) : Copy(Stars, destination[offset..]);
+                int n = strategy.Kind == MaskKind.Hash ? WriteHash(value, hmac, destination[offset..]) : Copy(Stars, destination[offset..]);
                 offset += n;
                 destination[offset++] = (byte)'"';
                 return offset;
@@ -65,12 +65,17 @@ public static class ValueMasker
         }
     }
 
-    private static int WriteText(MaskStrategy strategy, ReadOnlySpan<byte> value, ReadOnlySpan<byte> hashKey, Span<byte> destination)
+    private static int WriteText(MaskStrategy strategy, ReadOnlySpan<byte> value, IncrementalHash? hmac, Span<byte> destination)
     {
         switch (strategy.Kind)
         {
             case MaskKind.Hash:
-                return WriteHash(value, hashKey, destination);
+                return WriteHash(value, hmac, destination);
+            case MaskKind.Partial when System.Text.Ascii.IsValid(value):
+                int shown = Math.Min(strategy.Keep, value.Length) == value.Length ? 0 : strategy.Keep;
+                destination[..(value.Length - shown)].Fill((byte)'*');
+                value[(value.Length - shown)..].CopyTo(destination[(value.Length - shown)..]);
+                return value.Length;
             case MaskKind.Partial:
                 int characters = 0;
                 foreach (byte b in value)
@@ -93,10 +98,14 @@ public static class ValueMasker
         }
     }
 
-    private static int WriteHash(ReadOnlySpan<byte> value, ReadOnlySpan<byte> hashKey, Span<byte> destination)
+    /// <summary>A reusable HMAC-SHA256 for <paramref name="key"/>: one-shot HMAC sets the key up on every call, which costs more than the hash.</summary>
+    public static IncrementalHash Hmac(byte[] key) => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+
+    private static int WriteHash(ReadOnlySpan<byte> value, IncrementalHash? hmac, Span<byte> destination)
     {
         Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(hashKey, value, mac);
+        hmac!.AppendData(value);
+        hmac.GetHashAndReset(mac);
         ulong bits = BinaryPrimitives.ReadUInt64BigEndian(mac);
         for (int i = HashLength - 1; i >= 0; i--)
         {
