@@ -50,6 +50,10 @@ internal static class DemoCommand
               # a CI job with the 'test' role
               {Psql(env, "test", "select id, name from customers")}
 
+              # masked for 'test' (card_number partial, email hashed), clear for 'dba'
+              {Psql(env, "test", "select name, email, card_number from customers")}
+              {Psql(env, "dba", "select name, email, card_number from customers")}
+
               # a token whose claims map to no role on this target is refused at login
               {Psql(env, "outsider", "select 1")}
 
@@ -64,6 +68,8 @@ internal static class DemoCommand
         var checks = new (string Principal, string Sql, string Expect, bool ShouldSucceed)[]
         {
             ("test", "select name from customers order by id limit 1", "Ada Lovelace", true),
+            ("test", "select card_number, upper(email) from customers order by id limit 1", "************1111|****", true),
+            ("dba", "select card_number from customers order by id limit 1", "4111111111111111", true),
             ("outsider", "select 1", "has no role allowed on target", false),
         };
         int failures = 0;

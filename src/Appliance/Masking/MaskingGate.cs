@@ -96,7 +96,8 @@ internal sealed class MaskingGate(SessionMasks masks, CatalogSnapshot snapshot)
             return "statement refused: it passes masked columns to a function whose effect outlives the statement (set_config, pg_notify, ...)";
         }
 
-        bool reads = cls is SqlStatementClass.Select or SqlStatementClass.Fetch or SqlStatementClass.Execute or SqlStatementClass.Explain
+        // SELECT … FOR UPDATE is class lock: it returns rows like any select.
+        bool reads = cls is SqlStatementClass.Select or SqlStatementClass.Lock or SqlStatementClass.Fetch or SqlStatementClass.Execute or SqlStatementClass.Explain
             or SqlStatementClass.Transaction or SqlStatementClass.Session
             && (info.Flags & (SqlStatementFlags.SelectInto | SqlStatementFlags.WritingCte | SqlStatementFlags.ExplainAnalyze)) == 0;
         if (cls == SqlStatementClass.CopyOut)

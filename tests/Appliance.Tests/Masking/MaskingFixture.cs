@@ -41,7 +41,7 @@ public sealed class MaskingFixture : IAsyncLifetime
                 upstream: {"{"} host: 127.0.0.1, port: {env.Postgres.Port}, database: orders, user: {DemoEnvironment.UpstreamUser}, password_file: secrets/orders, tls: prefer {"}"}
                 rules:
                   - roles: [test]
-                    allow: [select, copy_out, insert, update, ddl, transaction, session, call]
+                    allow: [select, lock, copy_out, insert, update, ddl, transaction, session, call]
                   - roles: [dba]
                     allow: [all]
                 masking:

@@ -60,6 +60,7 @@ public sealed partial class PgMaskingTests(MaskingFixture fx) : IClassFixture<Ma
     [InlineData("select \"email\" from public.\"customers\"")]
     [InlineData("select email from customers union all select 'x'")]
     [InlineData("table customers")]
+    [InlineData("select email, card_number from customers for update")]
     public async Task ExpressionsAliasesSubqueriesAndWholeRows_AreMasked(string sql)
     {
         var (code, stdout, stderr) = await fx.PsqlAsync("test", sql);
