@@ -265,20 +265,25 @@ bulk="$work/bulk.tsv"; : >"$bulk"
 if want bulk; then
   echo "== bulk: select * from pgbench_accounts ($rows rows), $bulk_runs runs per path"
   echo "select * from pgbench_accounts;" >"$work/bulk.sql"
+  bulk_cpu() { awk -v a="$2" -v b="$1" -v t="$bulk_runs" -v hz="$hz" 'BEGIN { printf "%.0f", (a - b) * 1000 / hz / t }'; }
   for path in direct pgbouncer gateway; do
     rm -f "$work"/bulk-"$path".*
+    pid="$(proxy_pid $path)"; before=$(cpu_ticks "$pid")
     (cd "$work" && bench "$path" -f "$work/bulk.sql" -c 1 -j 1 -t "$bulk_runs" --log --log-prefix="bulk-$path" >/dev/null)
+    cpu_ms="$(bulk_cpu "$before" "$(cpu_ticks "$pid")")"
     ms="$(cat "$work"/bulk-"$path".* | awk '{print $3}' | sort -n | awk '{v[NR]=$1} END {printf "%.1f", v[int((NR+1)/2)] / 1000}')"
-    printf '%s\t%s\t%s\n' unmasked "$path" "$ms" >>"$bulk"
-    printf '   %-10s unmasked %10s ms per query (median)\n' "$path" "$ms"
+    printf '%s\t%s\t%s\t%s\n' unmasked "$path" "$ms" "$cpu_ms" >>"$bulk"
+    printf '   %-10s unmasked %10s ms per query (median), proxy cpu %s ms per query\n' "$path" "$ms" "$cpu_ms"
   done
   # Masked: the same query with the token of role "masked", for which public.pgbench_accounts.filler is redacted.
   rm -f "$work"/bulk-masked.*
+  pid="$(proxy_pid gateway)"; before=$(cpu_ticks "$pid")
   output="$(cd "$work" && PGPASSWORD="$masked_token" pgbench -n -f "$work/bulk.sql" -c 1 -j 1 -t "$bulk_runs" --log --log-prefix=bulk-masked "$(conn gateway)" 2>&1)" \
     || { echo "$output" >&2; echo "pgbench failed on the masked gateway run" >&2; exit 1; }
   ms="$(cat "$work"/bulk-masked.* | awk '{print $3}' | sort -n | awk '{v[NR]=$1} END {printf "%.1f", v[int((NR+1)/2)] / 1000}')"
-  printf '%s\t%s\t%s\n' masked gateway "$ms" >>"$bulk"
-  printf '   %-10s masked   %10s ms per query (median)\n' gateway "$ms"
+  cpu_ms="$(bulk_cpu "$before" "$(cpu_ticks "$pid")")"
+  printf '%s\t%s\t%s\t%s\n' masked gateway "$ms" "$cpu_ms" >>"$bulk"
+  printf '   %-10s masked   %10s ms per query (median), proxy cpu %s ms per query\n' gateway "$ms" "$cpu_ms"
 fi
 
 # Scale: many sessions open at once, a few busy; RSS per session of the proxy process.
@@ -428,22 +433,25 @@ if lat:
           f" gateway p50 +{entry['gateway_added_p50_us']} us, p99 +{entry['gateway_added_p99_us']} us"
           f" (direct p50 {entry['direct_p50_us']} us, p99 {entry['direct_p99_us']} us)")
 
-times = {}
+times, bulk_cpu = {}, {}
 for line in open(bulk):
-    kind, path, ms = line.rstrip("\n").split("\t"); times[(kind, path)] = float(ms)
+    kind, path, ms, cpu_ms = line.rstrip("\n").split("\t"); times[(kind, path)] = float(ms); bulk_cpu[(kind, path)] = float(cpu_ms)
 if times:
     d = times[("unmasked", "direct")]
     entry = {"direct_ms": d}
     for path in ("pgbouncer", "gateway"):
         entry[f"{path}_ms"] = times[("unmasked", path)]
         entry[f"{path}_time_ratio"] = round(times[("unmasked", path)] / d, 3)
+        entry[f"{path}_cpu_ms"] = bulk_cpu[("unmasked", path)]
     masked = times.get(("masked", "gateway"))
     entry["gateway_masked_ms"] = masked
     entry["gateway_masked_time_ratio"] = round(masked / d, 3)
+    entry["gateway_masked_cpu_ms"] = bulk_cpu[("masked", "gateway")]
     report["bulk"] = entry
     print(f"bulk select * (time per query, lower is better): direct {d:.0f} ms, pgbouncer {entry['pgbouncer_ms']:.0f} ms"
           f" ({entry['pgbouncer_time_ratio']:.2f}x), gateway {entry['gateway_ms']:.0f} ms ({entry['gateway_time_ratio']:.2f}x);"
-          f" masked through the gateway {masked:.0f} ms ({entry['gateway_masked_time_ratio']:.2f}x)")
+          f" masked through the gateway {masked:.0f} ms ({entry['gateway_masked_time_ratio']:.2f}x);"
+          f" proxy CPU per query: pgbouncer {entry['pgbouncer_cpu_ms']:.0f} ms, gateway {entry['gateway_cpu_ms']:.0f} ms, masked {entry['gateway_masked_cpu_ms']:.0f} ms")
 
 sc = [json.loads(l) for l in open(scale) if l.strip()]
 if sc:

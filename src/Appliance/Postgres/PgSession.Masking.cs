@@ -217,6 +217,16 @@ internal sealed partial class PgSession
         {
             return PgFrameAction.Drop;
         }
+        if (frame.Type == PgBackend.DataRow && _activePlan is { } current)
+        {
+            // The common case, once per row: the result's plan is known.
+            if (current.HasMasks)
+            {
+                return PgFrameAction.Replace;
+            }
+            _recorder?.Rows(frame.Payload.FirstSpan);
+            return PgFrameAction.Forward;
+        }
         _responses.TryPeek(out var front);
         switch (frame.Type)
         {
