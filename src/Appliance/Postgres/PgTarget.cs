@@ -30,6 +30,9 @@ internal sealed class PgTarget
     public TargetConfig Config { get; }
     public string Password { get; }
 
+    /// <summary>SCRAM's SaltedPassword for this target's password: derived once, not at every login.</summary>
+    public Appliance.Protocols.Postgres.Auth.ScramSaltedPasswordCache ScramCache { get; } = new();
+
     /// <summary>Reads the upstream password: the first line of password_file, or empty when there is none (trust).</summary>
     public static PgTarget Load(TargetConfig config)
     {

@@ -182,7 +182,7 @@ internal static class PgUpstreamConnector
                     {
                         throw Fail(target, PgSqlState.FeatureNotSupported, "offers no SASL mechanism the gateway supports (SCRAM-SHA-256)");
                     }
-                    scram = new ScramSha256Client(target.Password);
+                    scram = new ScramSha256Client(target.Password, target.ScramCache);
                     PgMessageWriter.WriteSaslInitialResponse(connection.Writer, ScramSha256Client.MechanismName, scram.CreateClientFirstMessage());
                     break;
                 case PgAuthCodes.SaslContinue when scram is not null:

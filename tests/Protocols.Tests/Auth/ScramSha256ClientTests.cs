@@ -33,6 +33,34 @@ public class ScramSha256ClientTests
     }
 
     [Fact]
+    public void Exchange_WithCache_DerivesOnceAndReusesOnlyForTheSameSaltAndIterations()
+    {
+        var cache = new ScramSaltedPasswordCache();
+        for (int i = 0; i < 2; i++)
+        {
+            var client = new ScramSha256Client("pencil", RfcNonce, user: "user", cache);
+            client.CreateClientFirstMessage();
+            Assert.True(client.TryCreateClientFinalMessage(Bytes(RfcServerFirst), out byte[] clientFinal, out string error), error);
+            Assert.Equal(RfcClientFinal, Text(clientFinal));
+            Assert.True(client.VerifyServerFinal(Bytes(RfcServerFinal), out error), error);
+        }
+
+        // The cache is what the second exchange used: poisoned for this salt, the proof changes...
+        cache.Set(Convert.FromBase64String("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096, new byte[32]);
+        var poisoned = new ScramSha256Client("pencil", RfcNonce, user: "user", cache);
+        poisoned.CreateClientFirstMessage();
+        Assert.True(poisoned.TryCreateClientFinalMessage(Bytes(RfcServerFirst), out byte[] wrong, out _));
+        Assert.NotEqual(RfcClientFinal, Text(wrong));
+
+        // ...while another iteration count derives afresh.
+        cache.Set(Convert.FromBase64String("W22ZaJ0SNY7soEsUEjb6gQ=="), 8192, new byte[32]);
+        var fresh = new ScramSha256Client("pencil", RfcNonce, user: "user", cache);
+        fresh.CreateClientFirstMessage();
+        Assert.True(fresh.TryCreateClientFinalMessage(Bytes(RfcServerFirst), out byte[] right, out _));
+        Assert.Equal(RfcClientFinal, Text(right));
+    }
+
+    [Fact]
     public void CreateClientFirstMessage_PublicConstructor_SendsEmptyUserAndGs2HeaderWithoutChannelBinding()
     {
         var client = new ScramSha256Client("pencil", RfcNonce);

@@ -51,9 +51,18 @@ public sealed class ScramSha256Client
     {
     }
 
-    /// <summary>Tests only: a user name in client-first-message (PostgreSQL ignores it; RFC 7677's test vector needs "user").</summary>
-    internal ScramSha256Client(string password, string? nonceForTests, string user)
+    /// <summary>Creates a client for one exchange that reuses the SaltedPassword in <paramref name="cache"/> when the salt matches.</summary>
+    public ScramSha256Client(string password, ScramSaltedPasswordCache cache)
+        : this(password, nonceForTests: null, user: string.Empty, cache)
     {
+    }
+
+    private readonly ScramSaltedPasswordCache? _cache;
+
+    /// <summary>Tests only: a user name in client-first-message (PostgreSQL ignores it; RFC 7677's test vector needs "user").</summary>
+    internal ScramSha256Client(string password, string? nonceForTests, string user, ScramSaltedPasswordCache? cache = null)
+    {
+        _cache = cache;
         ArgumentNullException.ThrowIfNull(password);
         ArgumentNullException.ThrowIfNull(user);
         string nonce = nonceForTests ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(NonceRandomBytes));
@@ -127,7 +136,11 @@ public sealed class ScramSha256Client
             Append(ref cursor, nonce);
             Debug.Assert(cursor.IsEmpty);
 
-            Rfc2898DeriveBytes.Pbkdf2(_password!, salt, saltedPassword, iterations, HashAlgorithmName.SHA256);
+            if (_cache is null || !_cache.TryGet(salt, iterations, saltedPassword))
+            {
+                Rfc2898DeriveBytes.Pbkdf2(_password!, salt, saltedPassword, iterations, HashAlgorithmName.SHA256);
+                _cache?.Set(salt, iterations, saltedPassword);
+            }
             HMACSHA256.HashData(saltedPassword, "Client Key"u8, clientKey);
             SHA256.HashData(clientKey, storedKey);
             HMACSHA256.HashData(storedKey, authMessage, clientSignature);
