@@ -30,6 +30,20 @@ internal sealed class MaskingGate(SessionMasks masks, CatalogSnapshot snapshot)
         "pg_file_write", "dblink", "dblink_exec",
     };
 
+    // Builtins that run a query or read a table named in a string, where the classifier cannot see it.
+    private static readonly HashSet<string> s_hiddenReaders = new(StringComparer.Ordinal)
+    {
+        "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "table_to_xml", "table_to_xmlschema",
+        "table_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema", "schema_to_xml", "schema_to_xmlschema",
+        "schema_to_xml_and_xmlschema", "database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema", "ts_stat",
+    };
+
+    // Catalog views that show sample values of columns (most common values, histograms).
+    private static readonly HashSet<string> s_statistics = new(StringComparer.Ordinal)
+    {
+        "pg_catalog.pg_stats", "pg_catalog.pg_stats_ext", "pg_catalog.pg_stats_ext_exprs", "pg_catalog.pg_statistic", "pg_catalog.pg_statistic_ext_data",
+    };
+
     public SessionMasks Masks => masks;
     public CatalogSnapshot Snapshot => snapshot;
 
@@ -56,6 +70,20 @@ internal sealed class MaskingGate(SessionMasks masks, CatalogSnapshot snapshot)
             {
                 return $"statement refused: it calls {(f.Schema is null ? "" : f.Schema + ".")}{f.Name}, a function the gateway cannot see into, and columns are masked for this principal "
                     + "(a function could return or copy masked values)";
+            }
+        }
+        foreach (var f in functions)
+        {
+            if (s_hiddenReaders.Contains(f.Name))
+            {
+                return $"statement refused: {f.Name} reads a query or table named in a string, which the gateway cannot mask; columns are masked for this principal";
+            }
+        }
+        foreach (var name in read)
+        {
+            if (s_statistics.Contains(name))
+            {
+                return $"statement refused: {name} shows sample values of columns, masked ones included; columns are masked for this principal";
             }
         }
         if (cls is SqlStatementClass.Call)

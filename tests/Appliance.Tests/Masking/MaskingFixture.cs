@@ -42,6 +42,7 @@ public sealed class MaskingFixture : IAsyncLifetime
                 rules:
                   - roles: [test]
                     allow: [select, lock, copy_out, insert, update, ddl, transaction, session, call]
+                    functions: [ts_stat, query_to_xml]   # allowed by policy: masking must still refuse them
                   - roles: [dba]
                     allow: [all]
                 masking:

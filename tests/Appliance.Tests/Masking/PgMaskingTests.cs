@@ -81,6 +81,9 @@ public sealed partial class PgMaskingTests(MaskingFixture fx) : IClassFixture<Ma
     [InlineData("create view leak_view as select email from customers", "writes or returns values of masked columns")]
     [InlineData("update customers set name = email where id = 4 returning name", "writes or returns values of masked columns")]
     [InlineData("select pg_notify('masking', email) from customers", "outlives the statement")]
+    [InlineData("select most_common_vals::text from pg_stats where tablename = 'customers'", "shows sample values of columns")]
+    [InlineData("select ts_stat('select to_tsvector(email) from customers')", "reads a query or table named in a string")]
+    [InlineData("select query_to_xml('select email from customers', true, false, '')", "reads a query or table named in a string")]
     public async Task RoutesAroundTheMask_AreRefusedWith42501(string sql, string reason)
     {
         await using var conn = fx.Npgsql("test");
