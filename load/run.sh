@@ -11,6 +11,8 @@
 #                   (the gateway twice: "gateway" records nothing, "gateway-rec" records every session)
 #   select-simple-32c                                              pgbench -S at 32 clients
 #   connect-churn-C                                                pgbench -S -C (a new connection per transaction)
+#   recording-paired  pgbench -S (simple, extended, prepared) against the gateway and gateway-rec at the same time,
+#                   half the clients each: what recording costs in TPS and CPU µs/txn, both under the same noise
 #   latency-1c      pgbench -S at 1 client with --log: p50/p99 per path and µs added over direct
 #   bulk            select * from pgbench_accounts (1M rows at scale 10), time per query (masked: n/a until masking lands)
 #   scale           --sessions (2000) sessions open and idle, --busy (50) of them running point selects: TPS, and
@@ -205,6 +207,14 @@ npgsql_conn() { # the same, for the session driver
 secret() { [[ "$1" == gateway* ]] && echo "$token" || echo "$password"; }
 # CPU time (user+system, in clock ticks) a process has used so far.
 cpu_ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# The same for the threads of a process whose name starts with $2 (the store's writer: "segment store w").
+thread_ticks() {
+  local total=0 stat
+  for stat in /proc/"$1"/task/*/stat; do
+    total=$(awk -v name="($2" -v t="$total" 'index($0, name) { sub(/^.*\) /, ""); t += $12 + $13 } END { print t }' "$stat" 2>/dev/null || echo "$total")
+  done
+  echo "$total"
+}
 proxy_pid() {
   case "$1" in
     gateway) echo "$gw_pid" ;;
@@ -251,6 +261,38 @@ run_case "select-prepared" -S -M prepared -c "$clients" -j 2
 run_case "tpcb-like-N"     -N -M simple   -c "$clients" -j 2
 run_case "select-simple-32c" -S -M simple -c 32 -j 2
 run_case "connect-churn-C" -S -M simple -C -c 4 -j 2
+
+# What recording costs, measured side by side: the gateway without and with recording under the same pgbench
+# load at the same time (half the clients each), so a change in what else the machine runs hits both alike.
+paired="$work/paired.tsv"; : >"$paired"
+if want recording-paired; then
+  echo "== recording cost, side by side: gateway and gateway-rec at once, $((clients / 2)) clients each, ${duration}s per mode"
+  for mode in simple extended prepared; do
+    b1=$(cpu_ticks "$gw_pid"); b2=$(cpu_ticks "$rec_gw_pid"); bw=$(thread_ticks "$rec_gw_pid" "segment store")
+    PGPASSWORD="$token" pgbench -n -S -M "$mode" -c $((clients / 2)) -j 1 -T "$duration" "$(conn gateway)" >"$work/paired-gw.txt" 2>&1 &
+    p1=$!
+    PGPASSWORD="$token" pgbench -n -S -M "$mode" -c $((clients / 2)) -j 1 -T "$duration" "$(conn gateway-rec)" >"$work/paired-rec.txt" 2>&1 &
+    p2=$!
+    wait "$p1" || { cat "$work/paired-gw.txt" >&2; exit 1; }
+    wait "$p2" || { cat "$work/paired-rec.txt" >&2; exit 1; }
+    a1=$(cpu_ticks "$gw_pid"); a2=$(cpu_ticks "$rec_gw_pid"); aw=$(thread_ticks "$rec_gw_pid" "segment store")
+    for side in gw rec; do
+      side_out="$work/paired-$side.txt"
+      tps="$(awk '/^tps = / {print $3; exit}' "$side_out")"
+      txns="$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}' "$side_out")"
+      if [ "$side" = gw ]; then before=$b1; after=$a1; else before=$b2; after=$a2; fi
+      cpu_us=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
+      printf '%s\t%s\t%s\t%s\n' "$mode" "$side" "$tps" "$cpu_us" >>"$paired"
+    done
+    # The store's writer thread alone, per recorded transaction.
+    txns="$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}' "$work/paired-rec.txt")"
+    cpu_us=$(awk -v a="$aw" -v b="$bw" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
+    printf '%s\t%s\t%s\t%s\n' "$mode" "writer" 0 "$cpu_us" >>"$paired"
+    awk -F'\t' -v m="$mode" '$1 == m { tps[$2] = $3; cpu[$2] = $4 } END {
+      printf "   -S -M %-9s gateway %8.0f tps %5.1f us/txn   gateway-rec %8.0f tps %5.1f us/txn (writer thread %.1f)   rec/gw tps %.2f, cpu %.2f\n",
+        m, tps["gw"], cpu["gw"], tps["rec"], cpu["rec"], cpu["writer"], tps["rec"] / tps["gw"], cpu["rec"] / cpu["gw"] }' "$paired"
+  done
+fi
 
 # Added latency at one client: every transaction's latency from pgbench --log (column 3, µs).
 latency="$work/latency.tsv"; : >"$latency"
@@ -400,9 +442,9 @@ PY
   echo "   wrote $profile/{counters.json,gateway.nettrace,trace-top.txt,perf-top.txt,strace.txt}"
 fi
 
-python3 - "$results" "$latency" "$bulk" "$scale_results" "$profile_json" "$out" "$duration" "$clients" "$smoke" <<'PY'
+python3 - "$results" "$latency" "$bulk" "$scale_results" "$profile_json" "$out" "$duration" "$clients" "$smoke" "$paired" <<'PY'
 import json, sys
-results, latency, bulk, scale, profile, out, duration, clients, smoke = sys.argv[1:10]
+results, latency, bulk, scale, profile, out, duration, clients, smoke, paired = sys.argv[1:11]
 report = {"duration_s": int(duration), "clients": int(clients), "smoke": smoke == "1", "cases": {}}
 
 rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
@@ -430,6 +472,20 @@ for name, v in cases.items():
         line += f" {'':12} {b/d:11.2f} {g/d:10.2f} {g/b:8.2f} {'':7} {cpu[name]['pgbouncer']:15.1f} {cpu[name]['gateway']:6.1f}"
     report["cases"][name] = entry
     print(line)
+
+pairs = {}
+for line in open(paired):
+    mode, side, tps, cpu_us = line.rstrip("\n").split("\t"); pairs.setdefault(mode, {})[side] = (float(tps), float(cpu_us))
+if pairs:
+    report["recording_paired"] = {}
+    print("\nrecording cost, gateway and gateway-rec side by side (same load, same time):")
+    for mode, v in pairs.items():
+        (gt, gc), (rt, rc), wc = v["gw"], v["rec"], v["writer"][1]
+        report["recording_paired"][mode] = {"gateway_tps": gt, "gateway_recording_tps": rt, "gateway_cpu_us_per_txn": gc,
+                                            "gateway_recording_cpu_us_per_txn": rc, "writer_thread_cpu_us_per_txn": wc,
+                                            "tps_ratio": round(rt / gt, 3), "cpu_ratio": round(rc / gc, 3) if gc else None}
+        print(f"   -S -M {mode:9} tps {gt:8.0f} -> {rt:8.0f} ({rt / gt:.2f}x), CPU {gc:5.1f} -> {rc:5.1f} us/txn ({rc / gc:.2f}x),"
+              f" of which the store's writer thread {wc:.1f}")
 
 lat = {}
 for line in open(latency):
