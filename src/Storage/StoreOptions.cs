@@ -26,7 +26,7 @@ public sealed class StoreOptions
     /// blocks compress better and cost fewer writes; during the wait producers wake nobody (no syscall per record).
     /// Anyone waiting for an acknowledgement or a flush, and closing, cut it short. Zero seals at once.
     /// Each sealed block costs a write and (batch, always) an fsync of fixed cost: at 2 ms the writer thread took
-    /// 3-5 µs per recorded pgbench -S transaction on the 2-core VM, at 10 ms 0.3-1.9 µs.
+    /// 2.9-4.8 µs per recorded pgbench -S transaction on the 2-core VM, at 10 ms 0.3-2.3 µs (load/README.md).
     /// </summary>
     public TimeSpan BlockLinger { get; init; } = TimeSpan.FromMilliseconds(10);
 
