@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Side-by-side load run: the same cases directly against PostgreSQL, through PgBouncer (session mode) and
-# through the gateway (policy on), in one run, on loopback. Prints absolute figures and ratios to direct
+# through the gateway (policy on), with recording off and on, in one run, on loopback. Prints absolute figures and ratios to direct
 # and writes them as JSON (the input of load/gate.sh).
 #
-#   load/run.sh pg [--duration SECONDS] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE] [--profile DIR]
+#   load/run.sh pg [--duration SECONDS] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE]
+#                  [--profile DIR [--profile-path gateway|gateway-rec]]
 #
 # Cases (CASES="select-simple latency-1c bulk scale" runs only those):
 #   select-simple, select-extended, select-prepared, tpcb-like-N   pgbench at --clients (8), ratios and proxy CPU µs/txn
+#                   (the gateway twice: "gateway" records nothing, "gateway-rec" records every session)
 #   select-simple-32c                                              pgbench -S at 32 clients
 #   connect-churn-C                                                pgbench -S -C (a new connection per transaction)
+#   recording-paired  pgbench -S (simple, extended, prepared) against the gateway and gateway-rec at the same time,
+#                   half the clients each: what recording costs in TPS and CPU µs/txn, both under the same noise
 #   latency-1c      pgbench -S at 1 client with --log: p50/p99 per path and µs added over direct
 #   bulk            select * from pgbench_accounts (1M rows at scale 10), time per query, and masked through the gateway
 #   scale           --sessions (2000) sessions open and idle, --busy (50) of them running point selects: TPS, and
@@ -16,7 +20,8 @@
 #
 # --smoke checks that everything works in well under a minute (1 s per case, scale 1, 50 sessions); its
 # figures mean nothing. --profile DIR adds a profile of the gateway under pgbench -S: dotnet-counters (GC
-# counts per 10k transactions), dotnet-trace (CPU samples, top methods), perf (cpu-clock) and strace -c.
+# counts per 10k transactions), dotnet-trace (CPU samples, top methods), perf (cpu-clock) and strace -c, of the
+# gateway without recording, or with --profile-path gateway-rec of the recording one.
 #
 # Everything it starts (PostgreSQL, PgBouncer, the gateway) lives in a temporary directory and is stopped
 # on exit. Bounded: every pgbench run has a fixed duration or transaction count and client count.
@@ -24,10 +29,10 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-usage="usage: load/run.sh pg [--duration S] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE] [--profile DIR]"
+usage="usage: load/run.sh pg [--duration S] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE] [--profile DIR [--profile-path gateway|gateway-rec]]"
 suite="${1:-pg}"; shift || true
 [ "$suite" = pg ] || { echo "$usage" >&2; exit 2; }
-duration=15; clients=8; scale=10; smoke=0; profile=""; sessions=2000; busy=50; bulk_runs=5; warmup=3
+duration=15; clients=8; scale=10; smoke=0; profile=""; profile_path=gateway; sessions=2000; busy=50; bulk_runs=5; warmup=3
 out="$here/results/pg-$(date +%Y%m%d-%H%M%S).json"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,6 +44,7 @@ while [ $# -gt 0 ]; do
     --smoke) smoke=1; duration=1; scale=1; sessions=50; busy=5; bulk_runs=1; warmup=1; shift ;;
     --out) out="$2"; shift 2 ;;
     --profile) profile="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
+    --profile-path) profile_path="$2"; [[ "$2" == gateway || "$2" == gateway-rec ]] || { echo "--profile-path: gateway or gateway-rec" >&2; exit 2; }; shift 2 ;;
     *) echo "unknown option $1" >&2; echo "$usage" >&2; exit 2 ;;
   esac
 done
@@ -58,7 +64,7 @@ pids=()
 cleanup() {
   # PgBouncer and PostgreSQL run under runuser when root: stop them by their own pid files, and the
   # wrappers exit with them.
-  for p in "${gw_pid:-}" "${scale_gw_pid:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${gw_pid:-}" "${rec_gw_pid:-}" "${scale_gw_pid:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   [ -f "$work/pgbouncer.pid" ] && kill -INT "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
   [ -f "$work/data/postmaster.pid" ] && kill -INT "$(head -1 "$work/data/postmaster.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
@@ -67,7 +73,7 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-pg_port=$(free_port); bouncer_port=$(free_port); gw_port=$(free_port)
+pg_port=$(free_port); bouncer_port=$(free_port); gw_port=$(free_port); rec_port=$(free_port)
 password="$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 echo "== building the gateway and the session driver (Release)"
@@ -114,12 +120,12 @@ echo "\"bench\" \"$password\"" >"$work/userlist.txt"
 pids+=($!)
 bouncer_pid=""
 
-echo "== starting the gateway on 127.0.0.1:$gw_port (policy on)"
+echo "== starting the gateway on 127.0.0.1:$gw_port (policy on, recording off) and on 127.0.0.1:$rec_port (policy and recording on)"
 "$appliance" token keygen --out "$work/keys" >/dev/null
 printf '%s\n' "$password" >"$work/secret"; chmod 600 "$work/secret"
 # A realistic policy: a deny rule first, a role that may read public.* (and write pgbench's tables, for -N),
 # default deny for everything else; one masked column.
-gateway_config() { # gateway_config PORT STATE_DIR
+gateway_config() { # gateway_config PORT STATE_DIR RECORD(true|false)
 cat <<YAML
 state_dir: $2
 identity:
@@ -151,17 +157,19 @@ targets:
       - columns: [public.pgbench_accounts.filler]
         strategy: redact
         roles: [masked]
-# Recording is off here so the figures match load/baseline.json, which predates it. Measured once with it
-# on (-S simple, 5 s): 0.36x direct, 38.8 us CPU per transaction, against 20.7 without: see the README.
+# The "gateway" path records nothing, "gateway-rec" records every statement, result and row with the
+# defaults (fsync: batch, when_full: block): the difference is what recording costs.
 record:
-  enabled: false
+  enabled: $3
 YAML
 }
-gateway_config "$gw_port" "$work/state" >"$work/appliance.yaml"
+gateway_config "$gw_port" "$work/state" false >"$work/appliance.yaml"
+gateway_config "$rec_port" "$work/state-rec" true >"$work/appliance-rec.yaml"
 mint() { "$appliance" token mint --key "$work/keys/signing-key.pem" --issuer https://issuer.load.invalid --audience appliance --subject load --ttl 2h "$@"; }
 token="$(mint --claim repository=acme/bench)"
 masked_token="$(mint --claim repository=acme/bench --claim masked=yes)"
 "$appliance" check --config "$work/appliance.yaml" >/dev/null
+"$appliance" check --config "$work/appliance-rec.yaml" >/dev/null
 # Profiling: a perf map for JIT code, and W^X off so perf can attribute samples to it (with W^X on, JIT
 # code runs from a double-mapped memfd that perf cannot resolve).
 profiling_env=(DOTNET_PerfMapEnabled=0)
@@ -173,7 +181,10 @@ start_gateway() { # start_gateway CONFIG LOG: starts a gateway in the background
 wait_ready() { for _ in $(seq 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$1" -d bench && return 0; sleep 0.1; done; echo "nothing listening on $1" >&2; return 1; }
 start_gateway "$work/appliance.yaml" "$work/gateway.log"
 gw_pid=$!; pids+=($gw_pid)
+start_gateway "$work/appliance-rec.yaml" "$work/gateway-rec.log"
+rec_gw_pid=$!; pids+=($rec_gw_pid)
 wait_ready "$gw_port"
+wait_ready "$rec_port"
 wait_ready "$bouncer_port"
 [ -s "$work/pgbouncer.pid" ] || { echo "PgBouncer did not start:" >&2; cat "$work/pgbouncer.log" >&2; exit 1; }
 
@@ -182,6 +193,7 @@ conn() { # conn direct|pgbouncer|gateway
     direct) echo "host=127.0.0.1 port=$pg_port dbname=bench user=bench sslmode=disable" ;;
     pgbouncer) echo "host=127.0.0.1 port=$bouncer_port dbname=bench user=bench sslmode=disable" ;;
     gateway) echo "host=127.0.0.1 port=$gw_port dbname=bench user=ci sslmode=disable" ;;
+    gateway-rec) echo "host=127.0.0.1 port=$rec_port dbname=bench user=ci sslmode=disable" ;;
   esac
 }
 npgsql_conn() { # the same, for the session driver
@@ -191,12 +203,21 @@ npgsql_conn() { # the same, for the session driver
     gateway) echo "Host=127.0.0.1;Port=$gw_port;Database=bench;Username=ci;Password=$token" ;;
   esac
 }
-secret() { [ "$1" = gateway ] && echo "$token" || echo "$password"; }
+secret() { [[ "$1" == gateway* ]] && echo "$token" || echo "$password"; }
 # CPU time (user+system, in clock ticks) a process has used so far.
 cpu_ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# The same for the threads of a process whose name starts with $2 (the store's writer: "segment store w").
+thread_ticks() {
+  local total=0 stat
+  for stat in /proc/"$1"/task/*/stat; do
+    total=$(awk -v name="($2" -v t="$total" 'index($0, name) { sub(/^.*\) /, ""); t += $12 + $13 } END { print t }' "$stat" 2>/dev/null || echo "$total")
+  done
+  echo "$total"
+}
 proxy_pid() {
   case "$1" in
     gateway) echo "$gw_pid" ;;
+    gateway-rec) echo "$rec_gw_pid" ;;
     pgbouncer) [ -n "$bouncer_pid" ] || bouncer_pid="$(cat "$work/pgbouncer.pid")"; echo "$bouncer_pid" ;;
     *) echo "" ;;
   esac
@@ -214,7 +235,7 @@ results="$work/results.tsv"; : >"$results"
 run_case() {
   local name="$1"; shift
   want "$name" || return 0
-  for path in direct pgbouncer gateway; do
+  for path in direct pgbouncer gateway gateway-rec; do
     local output tps txns pid before after cpu_us
     pid="$(proxy_pid $path)"; before=$(cpu_ticks "$pid")
     output="$(bench "$path" "$@" -T "$duration")"
@@ -224,12 +245,12 @@ run_case() {
     # Proxy CPU per transaction: steadier than TPS on a noisy machine.
     cpu_us=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
     printf '%s\t%s\t%s\t%s\n' "$name" "$path" "$tps" "$cpu_us" >>"$results"
-    printf '   %-22s %-10s %10.0f tps   proxy cpu %6s us/txn\n' "$name" "$path" "$tps" "$cpu_us"
+    printf '   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn\n' "$name" "$path" "$tps" "$cpu_us"
   done
 }
 
 echo "== warming up each path (JIT tiering, connection caches)"
-for path in direct pgbouncer gateway; do
+for path in direct pgbouncer gateway gateway-rec; do
   PGPASSWORD="$(secret $path)" pgbench -n -S -c "$clients" -j 2 -T "$warmup" "$(conn $path)" >/dev/null 2>&1 || true
 done
 echo "== throughput (each case ${duration}s per path)"
@@ -240,11 +261,43 @@ run_case "tpcb-like-N"     -N -M simple   -c "$clients" -j 2
 run_case "select-simple-32c" -S -M simple -c 32 -j 2
 run_case "connect-churn-C" -S -M simple -C -c 4 -j 2
 
+# What recording costs, measured side by side: the gateway without and with recording under the same pgbench
+# load at the same time (half the clients each), so a change in what else the machine runs hits both alike.
+paired="$work/paired.tsv"; : >"$paired"
+if want recording-paired; then
+  echo "== recording cost, side by side: gateway and gateway-rec at once, $((clients / 2)) clients each, ${duration}s per mode"
+  for mode in simple extended prepared; do
+    b1=$(cpu_ticks "$gw_pid"); b2=$(cpu_ticks "$rec_gw_pid"); bw=$(thread_ticks "$rec_gw_pid" "segment store")
+    PGPASSWORD="$token" pgbench -n -S -M "$mode" -c $((clients / 2)) -j 1 -T "$duration" "$(conn gateway)" >"$work/paired-gw.txt" 2>&1 &
+    p1=$!
+    PGPASSWORD="$token" pgbench -n -S -M "$mode" -c $((clients / 2)) -j 1 -T "$duration" "$(conn gateway-rec)" >"$work/paired-rec.txt" 2>&1 &
+    p2=$!
+    wait "$p1" || { cat "$work/paired-gw.txt" >&2; exit 1; }
+    wait "$p2" || { cat "$work/paired-rec.txt" >&2; exit 1; }
+    a1=$(cpu_ticks "$gw_pid"); a2=$(cpu_ticks "$rec_gw_pid"); aw=$(thread_ticks "$rec_gw_pid" "segment store")
+    for side in gw rec; do
+      side_out="$work/paired-$side.txt"
+      tps="$(awk '/^tps = / {print $3; exit}' "$side_out")"
+      txns="$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}' "$side_out")"
+      if [ "$side" = gw ]; then before=$b1; after=$a1; else before=$b2; after=$a2; fi
+      cpu_us=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
+      printf '%s\t%s\t%s\t%s\n' "$mode" "$side" "$tps" "$cpu_us" >>"$paired"
+    done
+    # The store's writer thread alone, per recorded transaction.
+    txns="$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}' "$work/paired-rec.txt")"
+    cpu_us=$(awk -v a="$aw" -v b="$bw" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
+    printf '%s\t%s\t%s\t%s\n' "$mode" "writer" 0 "$cpu_us" >>"$paired"
+    awk -F'\t' -v m="$mode" '$1 == m { tps[$2] = $3; cpu[$2] = $4 } END {
+      printf "   -S -M %-9s gateway %8.0f tps %5.1f us/txn   gateway-rec %8.0f tps %5.1f us/txn (writer thread %.1f)   rec/gw tps %.2f, cpu %.2f\n",
+        m, tps["gw"], cpu["gw"], tps["rec"], cpu["rec"], cpu["writer"], tps["rec"] / tps["gw"], cpu["rec"] / cpu["gw"] }' "$paired"
+  done
+fi
+
 # Added latency at one client: every transaction's latency from pgbench --log (column 3, µs).
 latency="$work/latency.tsv"; : >"$latency"
 if want latency-1c; then
   echo "== added latency at 1 client (pgbench -S, ${duration}s per path, every transaction logged)"
-  for path in direct pgbouncer gateway; do
+  for path in direct pgbouncer gateway gateway-rec; do
     rm -f "$work"/lat-"$path".*
     (cd "$work" && bench "$path" -S -M simple -c 1 -j 1 -T "$duration" --log --log-prefix="lat-$path" >/dev/null)
     cat "$work"/lat-"$path".* | awk -v p="$path" '{print p "\t" $3}' >>"$latency"
@@ -256,7 +309,7 @@ for line in open(sys.argv[1]):
     path, us = line.split("\t"); lat.setdefault(path, []).append(int(us))
 for path, values in lat.items():
     values.sort(); n = len(values)
-    print(f"   {path:10} p50 {values[n // 2]:6d} us   p99 {values[min(n - 1, int(n * 0.99))]:6d} us   ({n} transactions)")
+    print(f"   {path:11} p50 {values[n // 2]:6d} us   p99 {values[min(n - 1, int(n * 0.99))]:6d} us   ({n} transactions)")
 PY
 fi
 
@@ -266,14 +319,14 @@ if want bulk; then
   echo "== bulk: select * from pgbench_accounts ($rows rows), $bulk_runs runs per path"
   echo "select * from pgbench_accounts;" >"$work/bulk.sql"
   bulk_cpu() { awk -v a="$2" -v b="$1" -v t="$bulk_runs" -v hz="$hz" 'BEGIN { printf "%.0f", (a - b) * 1000 / hz / t }'; }
-  for path in direct pgbouncer gateway; do
+  for path in direct pgbouncer gateway gateway-rec; do
     rm -f "$work"/bulk-"$path".*
     pid="$(proxy_pid $path)"; before=$(cpu_ticks "$pid")
     (cd "$work" && bench "$path" -f "$work/bulk.sql" -c 1 -j 1 -t "$bulk_runs" --log --log-prefix="bulk-$path" >/dev/null)
     cpu_ms="$(bulk_cpu "$before" "$(cpu_ticks "$pid")")"
     ms="$(cat "$work"/bulk-"$path".* | awk '{print $3}' | sort -n | awk '{v[NR]=$1} END {printf "%.1f", v[int((NR+1)/2)] / 1000}')"
     printf '%s\t%s\t%s\t%s\n' unmasked "$path" "$ms" "$cpu_ms" >>"$bulk"
-    printf '   %-10s unmasked %10s ms per query (median), proxy cpu %s ms per query\n' "$path" "$ms" "$cpu_ms"
+    printf '   %-11s unmasked %10s ms per query (median), proxy cpu %s ms per query\n' "$path" "$ms" "$cpu_ms"
   done
   # Masked: the same query with the token of role "masked", for which public.pgbench_accounts.filler is redacted.
   rm -f "$work"/bulk-masked.*
@@ -306,7 +359,7 @@ if want scale; then
   # with a short pgbench run: the main one's heap and buffer pools have grown in the earlier cases (bulk),
   # and new sessions would reuse memory it already holds, hiding their cost.
   scale_port=$(free_port)
-  gateway_config "$scale_port" "$work/state-scale" >"$work/appliance-scale.yaml"
+  gateway_config "$scale_port" "$work/state-scale" false >"$work/appliance-scale.yaml"
   start_gateway "$work/appliance-scale.yaml" "$work/gateway-scale.log"
   scale_gw_pid=$!; pids+=($scale_gw_pid)
   wait_ready "$scale_port"
@@ -334,29 +387,30 @@ dotnet_tool() {
 }
 profile_json="$work/profile.json"; echo '{}' >"$profile_json"
 if [ -n "$profile" ]; then
-  echo "== profiling the gateway under pgbench -S (${duration}s per tool)"
+  prof_pid="$(proxy_pid "$profile_path")"
+  echo "== profiling $profile_path (pid $prof_pid) under pgbench -S (${duration}s per tool)"
   counters="$(dotnet_tool dotnet-counters)"; trace="$(dotnet_tool dotnet-trace)"
   span="$(printf '00:00:%02d:%02d' $((duration / 60)) $((duration % 60)))"
   rm -f "$profile/counters.json"
-  "$counters" collect -p "$gw_pid" --counters System.Runtime --format json -o "$profile/counters.json" --duration "$span" >/dev/null 2>&1 &
+  "$counters" collect -p "$prof_pid" --counters System.Runtime --format json -o "$profile/counters.json" --duration "$span" >/dev/null 2>&1 &
   counters_pid=$!
   sleep 1 # the session must be attached before the run starts
-  bench gateway -S -M simple -c "$clients" -j 2 -T $((duration - 2)) >"$profile/pgbench-counters.txt"
+  bench "$profile_path" -S -M simple -c "$clients" -j 2 -T $((duration - 2)) >"$profile/pgbench-counters.txt"
   wait "$counters_pid" || true
-  "$trace" collect -p "$gw_pid" --profile dotnet-sampled-thread-time -o "$profile/gateway.nettrace" --duration "$span" >/dev/null 2>&1 &
+  "$trace" collect -p "$prof_pid" --profile dotnet-sampled-thread-time -o "$profile/gateway.nettrace" --duration "$span" >/dev/null 2>&1 &
   trace_pid=$!
   sleep 1
-  bench gateway -S -M simple -c "$clients" -j 2 -T $((duration - 2)) >"$profile/pgbench-trace.txt"
+  bench "$profile_path" -S -M simple -c "$clients" -j 2 -T $((duration - 2)) >"$profile/pgbench-trace.txt"
   wait "$trace_pid" || true
   { "$trace" report "$profile/gateway.nettrace" topN -n 40 2>&1 || true; echo; "$trace" report "$profile/gateway.nettrace" topN -n 40 --inclusive 2>&1 || true; } >"$profile/trace-top.txt"
-  PGPASSWORD="$token" pgbench -n -S -c "$clients" -j 2 -T "$duration" "$(conn gateway)" >/dev/null 2>&1 &
+  PGPASSWORD="$token" pgbench -n -S -c "$clients" -j 2 -T "$duration" "$(conn "$profile_path")" >/dev/null 2>&1 &
   bench_pid=$!
-  perf record -e cpu-clock -F 2000 -g -p "$gw_pid" -o "$profile/perf.data" -- sleep $((duration - 1)) >/dev/null 2>&1 || true
+  perf record -e cpu-clock -F 2000 -g -p "$prof_pid" -o "$profile/perf.data" -- sleep $((duration - 1)) >/dev/null 2>&1 || true
   wait "$bench_pid"
   perf report -i "$profile/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | head -120 >"$profile/perf-top.txt" || true
-  PGPASSWORD="$token" pgbench -n -S -c "$clients" -j 2 -T "$duration" "$(conn gateway)" >"$profile/pgbench-strace.txt" 2>&1 &
+  PGPASSWORD="$token" pgbench -n -S -c "$clients" -j 2 -T "$duration" "$(conn "$profile_path")" >"$profile/pgbench-strace.txt" 2>&1 &
   bench_pid=$!
-  timeout -s INT $((duration - 1)) strace -c -f -p "$gw_pid" -o "$profile/strace.txt" >/dev/null 2>&1 || true
+  timeout -s INT $((duration - 1)) strace -c -f -p "$prof_pid" -o "$profile/strace.txt" >/dev/null 2>&1 || true
   wait "$bench_pid"
   python3 - "$profile/counters.json" "$profile/pgbench-counters.txt" "$profile_json" <<'PY'
 import json, re, sys
@@ -394,9 +448,9 @@ PY
   echo "   wrote $profile/{counters.json,gateway.nettrace,trace-top.txt,perf-top.txt,strace.txt}"
 fi
 
-python3 - "$results" "$latency" "$bulk" "$scale_results" "$profile_json" "$out" "$duration" "$clients" "$smoke" <<'PY'
+python3 - "$results" "$latency" "$bulk" "$scale_results" "$profile_json" "$out" "$duration" "$clients" "$smoke" "$paired" <<'PY'
 import json, sys
-results, latency, bulk, scale, profile, out, duration, clients, smoke = sys.argv[1:10]
+results, latency, bulk, scale, profile, out, duration, clients, smoke, paired = sys.argv[1:11]
 report = {"duration_s": int(duration), "clients": int(clients), "smoke": smoke == "1", "cases": {}}
 
 rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
@@ -405,13 +459,39 @@ for name, path, tps, cpu_us in rows:
     cases.setdefault(name, {})[path] = float(tps)
     cpu.setdefault(name, {})[path] = float(cpu_us)
 print()
-print(f"{'case':22} {'direct tps':>12} {'pgbouncer':>12} {'gateway':>12} {'pgb/direct':>11} {'gw/direct':>10} {'gw/pgb':>8} {'cpu us/txn pgb':>15} {'gw':>6}")
+print(f"{'case':22} {'direct tps':>12} {'pgbouncer':>12} {'gateway':>12} {'gw+rec':>12} {'pgb/direct':>11} {'gw/direct':>10} {'gw/pgb':>8}"
+      f" {'rec/gw':>7} {'cpu us/txn pgb':>15} {'gw':>6} {'gw+rec':>7}")
 for name, v in cases.items():
-    d, b, g = v["direct"], v["pgbouncer"], v["gateway"]
-    report["cases"][name] = {"direct_tps": d, "pgbouncer_tps": b, "gateway_tps": g,
-                             "pgbouncer_ratio": round(b / d, 3), "gateway_ratio": round(g / d, 3),
-                             "pgbouncer_cpu_us_per_txn": cpu[name]["pgbouncer"], "gateway_cpu_us_per_txn": cpu[name]["gateway"]}
-    print(f"{name:22} {d:12.0f} {b:12.0f} {g:12.0f} {b/d:11.2f} {g/d:10.2f} {g/b:8.2f} {cpu[name]['pgbouncer']:15.1f} {cpu[name]['gateway']:6.1f}")
+    d, b, g, r = v["direct"], v["pgbouncer"], v["gateway"], v.get("gateway-rec")
+    entry = {"direct_tps": d, "pgbouncer_tps": b, "gateway_tps": g,
+             "pgbouncer_ratio": round(b / d, 3), "gateway_ratio": round(g / d, 3),
+             "pgbouncer_cpu_us_per_txn": cpu[name]["pgbouncer"], "gateway_cpu_us_per_txn": cpu[name]["gateway"]}
+    line = f"{name:22} {d:12.0f} {b:12.0f} {g:12.0f}"
+    if r is not None:
+        rc = cpu[name]["gateway-rec"]
+        # What recording costs, in the same run: TPS kept (rec/gw) and CPU per transaction added (rec/gw - 1).
+        entry.update({"gateway_recording_tps": r, "gateway_recording_ratio": round(r / d, 3),
+                      "gateway_recording_cpu_us_per_txn": rc, "recording_tps_ratio": round(r / g, 3),
+                      "recording_cpu_ratio": round(rc / cpu[name]["gateway"], 3) if cpu[name]["gateway"] else None})
+        line += f" {r:12.0f} {b/d:11.2f} {g/d:10.2f} {g/b:8.2f} {r/g:7.2f} {cpu[name]['pgbouncer']:15.1f} {cpu[name]['gateway']:6.1f} {rc:7.1f}"
+    else:
+        line += f" {'':12} {b/d:11.2f} {g/d:10.2f} {g/b:8.2f} {'':7} {cpu[name]['pgbouncer']:15.1f} {cpu[name]['gateway']:6.1f}"
+    report["cases"][name] = entry
+    print(line)
+
+pairs = {}
+for line in open(paired):
+    mode, side, tps, cpu_us = line.rstrip("\n").split("\t"); pairs.setdefault(mode, {})[side] = (float(tps), float(cpu_us))
+if pairs:
+    report["recording_paired"] = {}
+    print("\nrecording cost, gateway and gateway-rec side by side (same load, same time):")
+    for mode, v in pairs.items():
+        (gt, gc), (rt, rc), wc = v["gw"], v["rec"], v["writer"][1]
+        report["recording_paired"][mode] = {"gateway_tps": gt, "gateway_recording_tps": rt, "gateway_cpu_us_per_txn": gc,
+                                            "gateway_recording_cpu_us_per_txn": rc, "writer_thread_cpu_us_per_txn": wc,
+                                            "tps_ratio": round(rt / gt, 3), "cpu_ratio": round(rc / gc, 3) if gc else None}
+        print(f"   -S -M {mode:9} tps {gt:8.0f} -> {rt:8.0f} ({rt / gt:.2f}x), CPU {gc:5.1f} -> {rc:5.1f} us/txn ({rc / gc:.2f}x),"
+              f" of which the store's writer thread {wc:.1f}")
 
 lat = {}
 for line in open(latency):
@@ -422,15 +502,18 @@ if lat:
     for path, values in lat.items():
         values.sort(); summary[path] = {"p50": pct(values, 0.5), "p99": pct(values, 0.99), "n": len(values)}
     entry = {"direct_p50_us": summary["direct"]["p50"], "direct_p99_us": summary["direct"]["p99"]}
-    for path in ("pgbouncer", "gateway"):
-        entry[f"{path}_p50_us"] = summary[path]["p50"]; entry[f"{path}_p99_us"] = summary[path]["p99"]
-        entry[f"{path}_added_p50_us"] = summary[path]["p50"] - summary["direct"]["p50"]
-        entry[f"{path}_added_p99_us"] = summary[path]["p99"] - summary["direct"]["p99"]
-        entry[f"{path}_p50_ratio"] = round(summary[path]["p50"] / max(1, summary["direct"]["p50"]), 3)
-        entry[f"{path}_p99_ratio"] = round(summary[path]["p99"] / max(1, summary["direct"]["p99"]), 3)
+    for path in [p for p in ("pgbouncer", "gateway", "gateway-rec") if p in summary]:
+        key = path.replace("gateway-rec", "gateway_recording")
+        entry[f"{key}_p50_us"] = summary[path]["p50"]; entry[f"{key}_p99_us"] = summary[path]["p99"]
+        entry[f"{key}_added_p50_us"] = summary[path]["p50"] - summary["direct"]["p50"]
+        entry[f"{key}_added_p99_us"] = summary[path]["p99"] - summary["direct"]["p99"]
+        entry[f"{key}_p50_ratio"] = round(summary[path]["p50"] / max(1, summary["direct"]["p50"]), 3)
+        entry[f"{key}_p99_ratio"] = round(summary[path]["p99"] / max(1, summary["direct"]["p99"]), 3)
     report["latency_1_client"] = entry
+    recorded = (f"; gateway+recording p50 +{entry['gateway_recording_added_p50_us']} us, p99 +{entry['gateway_recording_added_p99_us']} us"
+                if "gateway_recording_p50_us" in entry else "")
     print(f"\nadded latency, 1 client (-S simple): pgbouncer p50 +{entry['pgbouncer_added_p50_us']} us, p99 +{entry['pgbouncer_added_p99_us']} us;"
-          f" gateway p50 +{entry['gateway_added_p50_us']} us, p99 +{entry['gateway_added_p99_us']} us"
+          f" gateway p50 +{entry['gateway_added_p50_us']} us, p99 +{entry['gateway_added_p99_us']} us{recorded}"
           f" (direct p50 {entry['direct_p50_us']} us, p99 {entry['direct_p99_us']} us)")
 
 times, bulk_cpu = {}, {}
@@ -439,18 +522,20 @@ for line in open(bulk):
 if times:
     d = times[("unmasked", "direct")]
     entry = {"direct_ms": d}
-    for path in ("pgbouncer", "gateway"):
-        entry[f"{path}_ms"] = times[("unmasked", path)]
-        entry[f"{path}_time_ratio"] = round(times[("unmasked", path)] / d, 3)
-        entry[f"{path}_cpu_ms"] = bulk_cpu[("unmasked", path)]
+    for path in [p for p in ("pgbouncer", "gateway", "gateway-rec") if ("unmasked", p) in times]:
+        key = path.replace("gateway-rec", "gateway_recording")
+        entry[f"{key}_ms"] = times[("unmasked", path)]
+        entry[f"{key}_time_ratio"] = round(times[("unmasked", path)] / d, 3)
+        entry[f"{key}_cpu_ms"] = bulk_cpu[("unmasked", path)]
     masked = times.get(("masked", "gateway"))
     entry["gateway_masked_ms"] = masked
     entry["gateway_masked_time_ratio"] = round(masked / d, 3)
     entry["gateway_masked_cpu_ms"] = bulk_cpu[("masked", "gateway")]
     report["bulk"] = entry
     print(f"bulk select * (time per query, lower is better): direct {d:.0f} ms, pgbouncer {entry['pgbouncer_ms']:.0f} ms"
-          f" ({entry['pgbouncer_time_ratio']:.2f}x), gateway {entry['gateway_ms']:.0f} ms ({entry['gateway_time_ratio']:.2f}x);"
-          f" masked through the gateway {masked:.0f} ms ({entry['gateway_masked_time_ratio']:.2f}x);"
+          f" ({entry['pgbouncer_time_ratio']:.2f}x), gateway {entry['gateway_ms']:.0f} ms ({entry['gateway_time_ratio']:.2f}x)"
+          + (f", gateway+recording {entry['gateway_recording_ms']:.0f} ms ({entry['gateway_recording_time_ratio']:.2f}x)" if "gateway_recording_ms" in entry else "")
+          + f"; masked through the gateway {masked:.0f} ms ({entry['gateway_masked_time_ratio']:.2f}x);"
           f" proxy CPU per query: pgbouncer {entry['pgbouncer_cpu_ms']:.0f} ms, gateway {entry['gateway_cpu_ms']:.0f} ms, masked {entry['gateway_masked_cpu_ms']:.0f} ms")
 
 sc = [json.loads(l) for l in open(scale) if l.strip()]

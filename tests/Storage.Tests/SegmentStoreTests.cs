@@ -296,4 +296,26 @@ public sealed class SegmentStoreTests
         await store.WaitForAcknowledgementAsync(address).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Single(StoreLayout.Blocks(dir.Path));
     }
+
+    [Fact]
+    public async Task Linger_WaitsOutItsTime_WithoutSpinning()
+    {
+        using var dir = new StoreDirectory();
+        // A linger of a fractional number of milliseconds leaves a fraction of a millisecond to wait after whole ones.
+        await using var store = SegmentStore.Open(new StoreOptions { Directory = dir.Path, BlockLinger = TimeSpan.FromMilliseconds(5.9) });
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        const int Rounds = 10;
+        for (var i = 0; i < Rounds; i++)
+        {
+            store.Append(TestRecords.Header(1, i), TestRecords.Payload(1, i), out _);
+            while (store.Statistics.BlocksWritten == i)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "a lingering block was never sealed");
+                await Task.Delay(1); // nothing to wait on: the seal is due by time alone
+            }
+        }
+        // Per block a few passes: woken by the record, one or two lingering waits, the seal. Waits of 0 ms (a
+        // fraction rounded down) made it spin on the clock thousands of times.
+        Assert.InRange(store.WriterPasses, Rounds, 6 * Rounds);
+    }
 }

@@ -165,7 +165,7 @@ internal sealed partial class PgSession
             case PgBackend.DataRow when _maskTracking:
                 return InspectMasked(in frame);
             case PgBackend.DataRow when _recorder is not null:
-                _recorder.Rows(frame.Payload.FirstSpan);
+                _recorder.Rows(frame.Payload);
                 return PgFrameAction.Forward;
             case PgBackend.ParameterStatus:
                 TrackParameter(frame.Payload);
@@ -192,12 +192,21 @@ internal sealed partial class PgSession
     /// <summary>Records a CommandComplete: its tag, and the row count the tag ends with ("SELECT 3", "INSERT 0 1").</summary>
     private void RecordCommandComplete(ReadOnlySequence<byte> payload)
     {
-        var tag = payload.FirstSpan;
+        // A tag is short: one that spans buffer segments is copied (cut to 256 bytes).
+        Span<byte> copy = stackalloc byte[payload.IsSingleSegment ? 0 : 256];
+        var tag = payload.IsSingleSegment ? payload.FirstSpan : copy[..CopyPrefix(payload, copy)];
         int end = tag.IndexOf((byte)0);
         if (end >= 0) tag = tag[..end];
         int space = tag.LastIndexOf((byte)' ');
         long rows = space >= 0 && long.TryParse(tag[(space + 1)..], out var n) ? n : 0;
-        _recorder!.Result(System.Text.Encoding.UTF8.GetString(tag), rows, null, null);
+        _recorder!.Result(tag, rows, null, null);
+    }
+
+    private static int CopyPrefix(ReadOnlySequence<byte> payload, Span<byte> destination)
+    {
+        var length = (int)Math.Min(payload.Length, destination.Length);
+        payload.Slice(0, length).CopyTo(destination);
+        return length;
     }
 
     /// <summary>Only runs on an error while a refusal is pending, so copying the (small) payload is fine.</summary>

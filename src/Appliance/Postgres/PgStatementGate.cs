@@ -234,12 +234,12 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         return DecideEffects(info.Effects, info.Class, names, tables, functions, tablesComplete, functionsComplete);
     }
 
+    /// <summary>Records the statement as decided, straight from the text and the packed names: nothing allocated.</summary>
     private bool Record(Recording.SessionRecorder recorder, ReadOnlySpan<byte> statement, Refusal? refusal)
     {
-        var tables = NamesOf(_names, _tables.AsSpan(0, _lastTableCount));
         string decision = refusal is null ? "allow" : refusal.Message.Contains("needs approval", StringComparison.Ordinal) ? "review" : "deny";
         int rule = refusal is null ? _allowRule + 1 : refusal.RuleIndex + 1;
-        return recorder.Statement(statement, StatementClasses.Name(Map(_info.Class)), tables, decision, rule);
+        return recorder.Statement(statement, StatementClasses.Name(Map(_info.Class)), _names, _tables.AsSpan(0, _lastTableCount), decision, rule);
     }
 
     private int _lastTableCount;
@@ -467,7 +467,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
 
     private static List<string> FunctionNames(in StatementFacts facts) => NamesOf(facts.Names, facts.Functions);
 
-    /// <summary>The names packed in a buffer, as strings (refusals, logs and records only: never per allowed message unlogged).</summary>
+    /// <summary>The names packed in a buffer, as strings (refusals and logs only: never per allowed message unlogged).</summary>
     private static List<string> NamesOf(ReadOnlySpan<byte> names, ReadOnlySpan<Range> ranges)
     {
         var list = new List<string>(ranges.Length);

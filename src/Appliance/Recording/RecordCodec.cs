@@ -63,6 +63,33 @@ public static class RecordCodec
         w.WriteVarInt(rule);
     }
 
+    /// <summary><see cref="StatementSize(int, string, IReadOnlyList{string}, string)"/> for tables packed as UTF-8 names.</summary>
+    internal static int StatementSize(int textLength, string statementClass, ReadOnlySpan<byte> names, ReadOnlySpan<Range> tables, string decision)
+    {
+        var size = 2 + RecordPayloadWriter.MaxBytesSize(textLength) + 3 * RecordPayloadWriter.MaxVarIntSize
+            + RecordPayloadWriter.MaxStringSize(statementClass, MaxNameChars) + RecordPayloadWriter.MaxStringSize(decision, MaxNameChars);
+        var count = Math.Min(tables.Length, MaxItems);
+        for (var i = 0; i < count; i++)
+        {
+            size += RecordPayloadWriter.MaxUtf8StringSize(tables[i].GetOffsetAndLength(names.Length).Length, MaxNameChars);
+        }
+        return size;
+    }
+
+    /// <summary>The same layout as <see cref="WriteStatement(ref RecordPayloadWriter, ReadOnlySpan{byte}, long, string, IReadOnlyList{string}, string, int)"/>, from the gate's packed names: no string per table.</summary>
+    internal static void WriteStatement(ref RecordPayloadWriter w, ReadOnlySpan<byte> text, long fullLength, string statementClass,
+        ReadOnlySpan<byte> names, ReadOnlySpan<Range> tables, string decision, int rule)
+    {
+        w.WriteByte(Version);
+        w.WriteByte(text.Length < fullLength ? (byte)1 : (byte)0);
+        w.WriteBytes(text);
+        w.WriteVarUInt((ulong)fullLength);
+        w.WriteString(statementClass, MaxNameChars);
+        w.WriteUtf8StringList(names, tables, MaxItems, MaxNameChars);
+        w.WriteString(decision, MaxNameChars);
+        w.WriteVarInt(rule);
+    }
+
     internal static int ResultSize(string commandTag, string? sqlState, string? message) =>
         2 + 4 * RecordPayloadWriter.MaxVarIntSize + RecordPayloadWriter.MaxStringSize(commandTag, MaxNameChars)
         + RecordPayloadWriter.MaxStringSize(sqlState, MaxNameChars) + RecordPayloadWriter.MaxStringSize(message, MaxMessageChars);
@@ -74,6 +101,23 @@ public static class RecordCodec
         w.WriteByte(Version);
         w.WriteByte(rowsTruncated ? (byte)1 : (byte)0);
         w.WriteString(commandTag, MaxNameChars);
+        w.WriteVarInt(rows);
+        w.WriteString(sqlState, MaxNameChars);
+        w.WriteString(message, MaxMessageChars);
+        w.WriteVarUInt((ulong)Math.Max(0, rowsRecorded));
+    }
+
+    internal static int ResultSize(ReadOnlySpan<byte> commandTag, string? sqlState, string? message) =>
+        2 + 4 * RecordPayloadWriter.MaxVarIntSize + RecordPayloadWriter.MaxUtf8StringSize(commandTag.Length, MaxNameChars)
+        + RecordPayloadWriter.MaxStringSize(sqlState, MaxNameChars) + RecordPayloadWriter.MaxStringSize(message, MaxMessageChars);
+
+    /// <summary>The same layout as <see cref="WriteResult(ref RecordPayloadWriter, string, long, string?, string?, long, bool)"/>, with the tag as UTF-8 from the wire.</summary>
+    internal static void WriteResult(ref RecordPayloadWriter w, ReadOnlySpan<byte> commandTag, long rows, string? sqlState, string? message,
+        long rowsRecorded, bool rowsTruncated)
+    {
+        w.WriteByte(Version);
+        w.WriteByte(rowsTruncated ? (byte)1 : (byte)0);
+        w.WriteUtf8String(commandTag, MaxNameChars);
         w.WriteVarInt(rows);
         w.WriteString(sqlState, MaxNameChars);
         w.WriteString(message, MaxMessageChars);

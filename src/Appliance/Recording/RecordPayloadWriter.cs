@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Unicode;
 
 namespace Appliance.Recording;
 
@@ -65,6 +66,44 @@ internal ref struct RecordPayloadWriter
         WriteVarUInt((ulong)length);
         _position += Encoding.UTF8.GetBytes(chars, _buffer[_position..]);
     }
+
+    /// <summary>
+    /// Writes UTF-8 text as a string, cut to at most <paramref name="maxBytes"/> bytes on a character boundary.
+    /// Invalid UTF-8 goes through <see cref="string"/> (each bad sequence becomes U+FFFD), as the string overload would
+    /// record it; valid text (the usual case) is copied as is, with no string made.
+    /// </summary>
+    public void WriteUtf8String(ReadOnlySpan<byte> utf8, int maxBytes)
+    {
+        if (!Utf8.IsValid(utf8))
+        {
+            WriteString(Encoding.UTF8.GetString(utf8), maxBytes);
+            return;
+        }
+        if (utf8.Length > maxBytes)
+        {
+            var cut = maxBytes;
+            while (cut > 0 && (utf8[cut] & 0xC0) == 0x80)
+            {
+                cut--; // back to the first byte of the character that does not fit
+            }
+            utf8 = utf8[..cut];
+        }
+        WriteBytes(utf8);
+    }
+
+    /// <summary>Writes the names <paramref name="ranges"/> pick out of <paramref name="names"/> as a string list.</summary>
+    public void WriteUtf8StringList(ReadOnlySpan<byte> names, ReadOnlySpan<Range> ranges, int maxItems, int maxBytes)
+    {
+        var count = Math.Min(ranges.Length, maxItems);
+        WriteVarUInt((ulong)count);
+        for (var i = 0; i < count; i++)
+        {
+            WriteUtf8String(names[ranges[i]], maxBytes);
+        }
+    }
+
+    /// <summary>Room <see cref="WriteUtf8String"/> may need: invalid input can grow to three bytes per byte.</summary>
+    public static int MaxUtf8StringSize(int length, int maxBytes) => 5 + 3 * Math.Min(length, maxBytes);
 
     public void WriteStringList(IReadOnlyList<string>? values, int maxItems, int maxChars)
     {

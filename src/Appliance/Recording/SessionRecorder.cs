@@ -123,6 +123,33 @@ public sealed class SessionRecorder
         }
     }
 
+    /// <summary>
+    /// Records a statement as <see cref="Statement(ReadOnlySpan{byte}, string, IReadOnlyList{string}, string, int)"/> does,
+    /// with its tables given as ranges of UTF-8 names in <paramref name="names"/> (the statement gate's own buffer):
+    /// the same record, and no string made.
+    /// </summary>
+    public bool Statement(ReadOnlySpan<byte> sqlText, string statementClass, ReadOnlySpan<byte> names, ReadOnlySpan<Range> tables, string decision, int rule)
+    {
+        var text = sqlText.Length > _maxStatementBytes ? sqlText[.._maxStatementBytes] : sqlText;
+        var size = RecordCodec.StatementSize(text.Length, statementClass, names, tables, decision);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var w = new RecordPayloadWriter(buffer);
+            RecordCodec.WriteStatement(ref w, text, sqlText.Length, statementClass, names, tables, decision, rule);
+            if (!Append(RecordKind.Statement, w.Written))
+            {
+                return false;
+            }
+            Interlocked.Increment(ref _statements);
+            return true;
+        }
+        finally
+        {
+            Return(buffer, size);
+        }
+    }
+
     /// <summary>Records one result row (a DataRow body as the client received it), until the statement's cap.</summary>
     public bool Rows(ReadOnlySpan<byte> dataRowPayload)
     {
@@ -130,14 +157,54 @@ public sealed class SessionRecorder
         {
             return false;
         }
-        var entry = RecordPayloadWriter.MaxVarIntSize + dataRowPayload.Length;
-        if (_resultBytes + dataRowPayload.Length > _maxResultBytes || 1 + entry > _store.Options.MaxRecordBytes)
+        return !Admit(dataRowPayload.Length) || AddRow(dataRowPayload);
+    }
+
+    /// <summary>Records one result row that may span buffer segments, as <see cref="Rows(ReadOnlySpan{byte})"/> does.</summary>
+    public bool Rows(in ReadOnlySequence<byte> dataRowPayload)
+    {
+        if (dataRowPayload.IsSingleSegment)
+        {
+            return Rows(dataRowPayload.FirstSpan);
+        }
+        if (Failure != RecordingFailure.None)
+        {
+            return false;
+        }
+        if (dataRowPayload.Length > _maxResultBytes || !Admit((int)dataRowPayload.Length))
         {
             _rowsTruncated = true;
             return true;
         }
-        _resultBytes += dataRowPayload.Length;
+        var length = (int)dataRowPayload.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            dataRowPayload.CopyTo(copy);
+            return AddRow(copy.AsSpan(0, length));
+        }
+        finally
+        {
+            Return(copy, length);
+        }
+    }
+
+    /// <summary>Counts a row against the statement's cap: false when it is only counted, not recorded.</summary>
+    private bool Admit(int length)
+    {
+        if (_resultBytes + length > _maxResultBytes || 1 + RecordPayloadWriter.MaxVarIntSize + length > _store.Options.MaxRecordBytes)
+        {
+            _rowsTruncated = true;
+            return false;
+        }
+        _resultBytes += length;
         _rowsRecorded++;
+        return true;
+    }
+
+    private bool AddRow(ReadOnlySpan<byte> dataRowPayload)
+    {
+        var entry = RecordPayloadWriter.MaxVarIntSize + dataRowPayload.Length;
         if (1 + entry > RowsChunkBytes)
         {
             // A big row goes alone, after the rows before it.
@@ -180,9 +247,46 @@ public sealed class SessionRecorder
         finally
         {
             Return(buffer, size);
-            _resultBytes = 0;
-            _rowsRecorded = 0;
-            _rowsTruncated = false;
+            EndRows();
+        }
+    }
+
+    /// <summary>
+    /// Records how the current statement ended, as <see cref="Result(string, long, string?, string?)"/> does, with the
+    /// command tag as the UTF-8 bytes of the CommandComplete message: no string made.
+    /// </summary>
+    public bool Result(ReadOnlySpan<byte> commandTag, long rows, string? sqlState, string? message)
+    {
+        if (!FlushRows())
+        {
+            return false;
+        }
+        var size = RecordCodec.ResultSize(commandTag, sqlState, message);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var w = new RecordPayloadWriter(buffer);
+            RecordCodec.WriteResult(ref w, commandTag, rows, sqlState, message, _rowsRecorded, _rowsTruncated);
+            return Append(RecordKind.Result, w.Written);
+        }
+        finally
+        {
+            Return(buffer, size);
+            EndRows();
+        }
+    }
+
+    // The statement's rows are done: the chunk goes back to the pool, so an idle session holds none.
+    private void EndRows()
+    {
+        _resultBytes = 0;
+        _rowsRecorded = 0;
+        _rowsTruncated = false;
+        if (_rows is not null)
+        {
+            Return(_rows, _rowsLength);
+            _rows = null;
+            _rowsLength = 0;
         }
     }
 

@@ -111,6 +111,81 @@ public sealed class SessionRecorderTests
     }
 
     [Fact]
+    public async Task Utf8Overloads_WriteTheSameRecordsAsTheStringOnes()
+    {
+        await using var store = await RecordingTestStore.StartAsync();
+        var recorder = store.Session("s", "orders");
+        // The statement gate's packed names: "public.customers" and "public.orders" in one buffer.
+        var names = "public.customerspublic.orders"u8.ToArray();
+        Range[] tables = [0..16, 16..29];
+        Assert.True(recorder.Statement("select 1"u8, "select", names, tables, "allow", 2));
+        Assert.True(recorder.Result("SELECT 1"u8, 1, null, null));
+        Assert.True(recorder.Statement("select 1"u8, "select", ["public.customers", "public.orders"], "allow", 2));
+        Assert.True(recorder.Result("SELECT 1", 1, null, null));
+        recorder.End("done", 0, 0);
+        await store.StopAsync();
+
+        using var reader = StoreReader.Open(store.StoreDir);
+        var records = new List<(byte Type, byte[] Payload)>();
+        using (var cursor = reader.ReadSession(recorder.SessionId))
+        {
+            while (cursor.MoveNext())
+            {
+                records.Add((cursor.Current.Type, cursor.Current.Payload.ToArray()));
+            }
+        }
+        Assert.Equal((records[1].Type, records[2].Type), (records[3].Type, records[4].Type));
+        Assert.Equal(records[1].Payload, records[3].Payload);
+        Assert.Equal(records[2].Payload, records[4].Payload);
+        var statement = Assert.IsType<StatementRecord>(Transcript(store, recorder.SessionId)[1]);
+        Assert.Equal(["public.customers", "public.orders"], statement.Tables);
+    }
+
+    [Fact]
+    public async Task Utf8Names_InvalidBytesBecomeReplacementCharacters_LongNamesAreCutOnACharacterBoundary()
+    {
+        await using var store = await RecordingTestStore.StartAsync();
+        var recorder = store.Session("s", "orders");
+        byte[] invalid = [(byte)'t', 0xFF, (byte)'x'];
+        // 1,023 ASCII bytes then a 2-byte character: cut before the character, never inside it.
+        var longName = Encoding.UTF8.GetBytes(new string('n', RecordCodec.MaxNameChars - 1) + "é");
+        byte[] names = [.. invalid, .. longName];
+        Assert.True(recorder.Statement("select 1"u8, "select", names, [0..3, 3..names.Length], "allow", 1));
+        Assert.True(recorder.Result([(byte)'S', 0xC3], 0, null, null));
+        recorder.End("done", 0, 0);
+        await store.StopAsync();
+
+        var events = Transcript(store, recorder.SessionId);
+        var statement = Assert.IsType<StatementRecord>(events[1]);
+        Assert.Equal(["t\uFFFDx", new string('n', RecordCodec.MaxNameChars - 1)], statement.Tables);
+        Assert.Equal("S\uFFFD", Assert.IsType<ResultRecord>(events[2]).CommandTag);
+    }
+
+    [Fact]
+    public async Task Rows_SpanningSegments_AreRecordedWhole()
+    {
+        await using var store = await RecordingTestStore.StartAsync();
+        var recorder = store.Session("s", "orders");
+        var row = RecordingTestStore.DataRow("42", "split across segments");
+        recorder.Statement("select"u8, "select", [], "allow", 0);
+        Assert.True(recorder.Rows(Segmented(row, 7)));
+        Assert.True(recorder.Rows(new System.Buffers.ReadOnlySequence<byte>(row)));
+        recorder.Result("SELECT 2"u8, 2, null, null);
+        recorder.End("done", 0, 0);
+        await store.StopAsync();
+
+        var rows = Transcript(store, recorder.SessionId).OfType<ResultRowsRecord>().SelectMany(r => r.Rows).ToList();
+        Assert.Equal([row, row], rows);
+    }
+
+    private static System.Buffers.ReadOnlySequence<byte> Segmented(byte[] bytes, int at)
+    {
+        var first = new RowSegment(bytes.AsMemory(0, at), null);
+        var last = new RowSegment(bytes.AsMemory(at), first);
+        return new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    [Fact]
     public async Task HugeStatement_IsCutAndMarked()
     {
         await using var store = await RecordingTestStore.StartAsync();
