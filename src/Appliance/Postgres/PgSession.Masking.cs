@@ -224,7 +224,7 @@ internal sealed partial class PgSession
             {
                 return PgFrameAction.Replace;
             }
-            _recorder?.Rows(frame.Payload.FirstSpan);
+            _recorder?.Rows(frame.Payload);
             return PgFrameAction.Forward;
         }
         _responses.TryPeek(out var front);
@@ -267,7 +267,7 @@ internal sealed partial class PgSession
                 {
                     return PgFrameAction.Replace;
                 }
-                _recorder?.Rows(frame.Payload.FirstSpan);
+                _recorder?.Rows(frame.Payload);
                 return PgFrameAction.Forward;
             case PgBackend.CopyOutResponse:
                 if (front.Context?.Copy is { } copy)
