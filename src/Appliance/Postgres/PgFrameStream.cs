@@ -16,6 +16,11 @@ internal enum PgFrameAction : byte
     ForwardAndStop,
     /// <summary>A message that must not be passed on and ends the session (protocol violation).</summary>
     Fail,
+    /// <summary>
+    /// Pass nothing on yet and stop before this message: the relay waits for <see cref="IPgFrameInspector.WaitHeldAsync"/>,
+    /// then inspects the same message again (messages after it wait, in order).
+    /// </summary>
+    Hold,
 }
 
 /// <summary>Decides per message; implemented by structs so the relay loop is specialised, not dispatched.</summary>
@@ -27,6 +32,9 @@ internal interface IPgFrameInspector
     PgFrameAction Inspect(in PgFrame frame);
 
     void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output);
+
+    /// <summary>After <see cref="PgFrameAction.Hold"/>: completes when the held message may be inspected again.</summary>
+    ValueTask WaitHeldAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>
@@ -43,6 +51,9 @@ internal sealed class PgFrameStream
 
     public bool AtMessageBoundary => _streaming == 0;
 
+    /// <summary>The last <see cref="Forward"/> stopped before a message the inspector holds.</summary>
+    public bool Held { get; private set; }
+
     public long BytesForwarded { get; private set; }
 
     /// <summary>
@@ -56,6 +67,7 @@ internal sealed class PgFrameStream
     {
         error = null;
         stop = false;
+        Held = false;
         var reader = new SequenceReader<byte>(buffer);
         if (_streaming > 0)
         {
@@ -118,6 +130,11 @@ internal sealed class PgFrameStream
                     inspector.WriteReplacement(in frame, output);
                     runStart = reader.Position;
                     runLength = 0;
+                    break;
+                case PgFrameAction.Hold:
+                    reader.Rewind(wire);
+                    Held = true;
+                    stop = true;
                     break;
                 default:
                     error = $"unexpected message type '{PgConnection.Printable(type)}'";

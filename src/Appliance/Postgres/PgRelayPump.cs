@@ -35,7 +35,8 @@ internal sealed class PgRelayPump : IDisposable
     public long BytesForwarded => _frames.BytesForwarded;
 
     /// <summary>Runs until the source ends or the inspector stops; returns a protocol error to report, or null.</summary>
-    public async Task<string?> RunAsync<TInspector>(Stream source, Stream destination, TInspector inspector, int maxLength)
+    /// <param name="writer">When set, writes go through it, so the session can put its own messages between relayed ones.</param>
+    public async Task<string?> RunAsync<TInspector>(Stream source, Stream destination, TInspector inspector, int maxLength, PgClientWriter? writer = null)
         where TInspector : struct, IPgFrameInspector
     {
         while (true)
@@ -47,17 +48,44 @@ internal sealed class PgRelayPump : IDisposable
                 _start += (int)unread.Slice(0, consumed).Length;
                 if (_output.WrittenCount > 0)
                 {
-                    await destination.WriteAsync(_output.WrittenMemory);
+                    if (writer is null)
+                    {
+                        await destination.WriteAsync(_output.WrittenMemory);
+                    }
+                    else
+                    {
+                        await writer.WriteRelayedAsync(_output.WrittenMemory, _frames.AtMessageBoundary);
+                    }
                     _output.Reset();
                 }
                 if (status == OperationStatus.InvalidData)
                 {
                     return error;
                 }
+                if (stop && _frames.Held)
+                {
+                    if (!await HoldAsync(source, inspector, maxLength))
+                    {
+                        return null;
+                    }
+                    continue;
+                }
                 if (stop)
                 {
                     return null;
                 }
+            }
+            if (_pendingRead is { } pending)
+            {
+                // A read started while a message was held; its bytes land after the unread ones.
+                _pendingRead = null;
+                int got = await pending;
+                if (got == 0)
+                {
+                    return _frames.AtMessageBoundary && _start == _end ? null : "connection closed in the middle of a message";
+                }
+                _end += got;
+                continue;
             }
             if (_start == _end)
             {
@@ -75,6 +103,50 @@ internal sealed class PgRelayPump : IDisposable
             }
             _end += read;
         }
+    }
+
+    /// <summary>Unread bytes a held session keeps reading, so it notices the client leaving; beyond this it stops reading.</summary>
+    private const int HeldReadLimit = 64 * 1024;
+
+    private Task<int>? _pendingRead;
+
+    /// <summary>
+    /// Waits for the inspector to release a held message. Meanwhile keeps one read open on the source so that a
+    /// client that goes away is noticed (false: the source ended); bytes that arrive are kept after the held
+    /// message, unread, up to <see cref="HeldReadLimit"/>. No thread and no timer: two awaited tasks.
+    /// </summary>
+    private async Task<bool> HoldAsync<TInspector>(Stream source, TInspector inspector, int maxLength)
+        where TInspector : struct, IPgFrameInspector
+    {
+        var released = inspector.WaitHeldAsync();
+        if (released.IsCompleted)
+        {
+            await released;
+            return true;
+        }
+        var wait = released.AsTask();
+        while (_pendingRead is null && _end - _start < HeldReadLimit)
+        {
+            MakeRoom(maxLength);
+            if (_end == _buffer.Length)
+            {
+                break;
+            }
+            _pendingRead = source.ReadAsync(_buffer.AsMemory(_end)).AsTask();
+            if (await Task.WhenAny(wait, _pendingRead) == wait)
+            {
+                break;
+            }
+            int got = await _pendingRead;
+            _pendingRead = null;
+            if (got == 0)
+            {
+                return false;
+            }
+            _end += got;
+        }
+        await wait;
+        return true;
     }
 
     private void ReleaseBuffer()

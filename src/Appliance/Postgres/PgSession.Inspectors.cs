@@ -27,6 +27,8 @@ internal sealed partial class PgSession
         public PgFrameAction Inspect(in PgFrame frame) => session.InspectClient(in frame);
 
         public void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output) => session.WriteClientReplacement(in frame, output);
+
+        public ValueTask WaitHeldAsync() => session.WaitHeldAsync();
     }
 
     /// <summary>Upstream → client: counts ReadyForQuery and swaps marker errors for refusals.</summary>
@@ -47,6 +49,10 @@ internal sealed partial class PgSession
 
     private PgFrameAction InspectClient(in PgFrame frame)
     {
+        if (_heldOutcome is not null)
+        {
+            return ReleaseHeld(in frame);
+        }
         switch (frame.Type)
         {
             case PgFrontend.Sync:
@@ -67,7 +73,7 @@ internal sealed partial class PgSession
                     return PgFrameAction.Drop;
                 }
                 _cyclesSent++;
-                return DecideQuery(in frame) is { } refusal ? Refuse(refusal, extended: false) : PgFrameAction.Forward;
+                return DecideQuery(in frame) is { } refusal ? (refusal.Ask is { } ask ? Hold(ask) : Refuse(refusal, extended: false)) : PgFrameAction.Forward;
             case PgFrontend.FunctionCall:
                 if (_skipUntilSync)
                 {
@@ -84,7 +90,9 @@ internal sealed partial class PgSession
                 {
                     return PgFrameAction.Drop;
                 }
-                return DecideExtended(in frame) is { } extendedRefusal ? Refuse(extendedRefusal, extended: true) : PgFrameAction.Forward;
+                return DecideExtended(in frame) is { } extendedRefusal
+                    ? (extendedRefusal.Ask is { } held ? Hold(held) : Refuse(extendedRefusal, extended: true))
+                    : PgFrameAction.Forward;
             default:
                 return PgFrameAction.Fail;
         }
