@@ -301,6 +301,20 @@ public sealed class ApprovalQueue : IDisposable
         Finish(request, "orphaned", "gateway", why, new ApprovalOutcome(false, "statement refused: " + why));
     }
 
+    /// <summary>Every pending request ends as orphaned (the gateway is stopping).</summary>
+    public void AbandonAll(string why)
+    {
+        List<ApprovalRequest> pending;
+        lock (_lock)
+        {
+            pending = _requests.Values.Where(r => r.State == ApprovalState.Pending).ToList();
+        }
+        foreach (var request in pending)
+        {
+            Abandon(request, why);
+        }
+    }
+
     /// <summary>The approved statement was passed on to the database.</summary>
     public void Executed(ApprovalRequest request)
     {

@@ -9,7 +9,7 @@ internal sealed class ApprovalService : IHostedService, IAsyncDisposable
 {
     private readonly ApprovalWebhook? _webhook;
 
-    public ApprovalService(ApplianceConfig config, TimeProvider time, ILoggerFactory loggers)
+    public ApprovalService(ApplianceConfig config, TimeProvider time, ILoggerFactory loggers, IHostApplicationLifetime? lifetime = null)
     {
         var log = loggers.CreateLogger("Appliance.Approvals");
         Queue = new ApprovalQueue(config.Approvals, config.StateDir, time, log);
@@ -18,6 +18,8 @@ internal sealed class ApprovalService : IHostedService, IAsyncDisposable
             _webhook = new ApprovalWebhook(webhook, Queue, time, log);
             Queue.Announce = _webhook.Enqueue;
         }
+        // Stopping ends the waits at once (the sessions are told and can drain) rather than at the drain deadline.
+        lifetime?.ApplicationStopping.Register(() => Queue.AbandonAll("the gateway stopped while the request waited; its session is gone"));
     }
 
     public ApprovalQueue Queue { get; }
