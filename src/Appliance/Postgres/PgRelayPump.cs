@@ -77,17 +77,11 @@ internal sealed class PgRelayPump : IDisposable
             }
             if (_pendingRead is { } pending)
             {
-                // A read started while a message was held; its bytes land after the unread ones.
+                // The zero-byte read started while a message was held: one read at a time on a stream.
                 _pendingRead = null;
-                int got = await pending;
-                if (got == 0)
-                {
-                    return _frames.AtMessageBoundary && _start == _end ? null : "connection closed in the middle of a message";
-                }
-                _end += got;
-                continue;
+                await pending;
             }
-            if (_start == _end)
+            else if (_start == _end)
             {
                 // Nothing unread: wait for data without holding a buffer (a zero-byte read), so an idle session
                 // holds none. On Linux this costs no extra system call: the speculative receive that finds the
@@ -108,12 +102,14 @@ internal sealed class PgRelayPump : IDisposable
     /// <summary>Unread bytes a held session keeps reading, so it notices the client leaving; beyond this it stops reading.</summary>
     private const int HeldReadLimit = 64 * 1024;
 
+    /// <summary>A zero-byte read started while a message was held (it pins no buffer); the loop awaits it before reading.</summary>
     private Task<int>? _pendingRead;
 
     /// <summary>
-    /// Waits for the inspector to release a held message. Meanwhile keeps one read open on the source so that a
-    /// client that goes away is noticed (false: the source ended); bytes that arrive are kept after the held
-    /// message, unread, up to <see cref="HeldReadLimit"/>. No thread and no timer: two awaited tasks.
+    /// Waits for the inspector to release a held message. Meanwhile the buffer shrinks to the unread bytes and a
+    /// zero-byte read stays open on the source, so a client that goes away is noticed (false: the source ended);
+    /// bytes that arrive are kept after the held message, unread, up to <see cref="HeldReadLimit"/>.
+    /// No thread, no timer, no polling: two awaited tasks.
     /// </summary>
     private async Task<bool> HoldAsync<TInspector>(Stream source, TInspector inspector, int maxLength)
         where TInspector : struct, IPgFrameInspector
@@ -124,21 +120,19 @@ internal sealed class PgRelayPump : IDisposable
             await released;
             return true;
         }
+        ShrinkToUnread();
         var wait = released.AsTask();
-        while (_pendingRead is null && _end - _start < HeldReadLimit)
+        while (_end - _start < HeldReadLimit)
         {
-            MakeRoom(maxLength);
-            if (_end == _buffer.Length)
-            {
-                break;
-            }
-            _pendingRead = source.ReadAsync(_buffer.AsMemory(_end)).AsTask();
+            _pendingRead ??= source.ReadAsync(Memory<byte>.Empty).AsTask();
             if (await Task.WhenAny(wait, _pendingRead) == wait)
             {
                 break;
             }
-            int got = await _pendingRead;
+            await _pendingRead;
             _pendingRead = null;
+            MakeRoom(maxLength);
+            int got = await source.ReadAsync(_buffer.AsMemory(_end));
             if (got == 0)
             {
                 return false;
@@ -147,6 +141,22 @@ internal sealed class PgRelayPump : IDisposable
         }
         await wait;
         return true;
+    }
+
+    /// <summary>Keeps only the unread bytes, in a buffer their size: a held session should cost next to nothing.</summary>
+    private void ShrinkToUnread()
+    {
+        int unread = _end - _start;
+        if (_buffer.Length <= Math.Max(2 * unread, 256))
+        {
+            return;
+        }
+        var small = ArrayPool<byte>.Shared.Rent(unread);
+        Buffer.BlockCopy(_buffer, _start, small, 0, unread);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = small;
+        _start = 0;
+        _end = unread;
     }
 
     private void ReleaseBuffer()
