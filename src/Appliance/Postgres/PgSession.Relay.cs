@@ -28,8 +28,9 @@ internal sealed partial class PgSession
         }
         using var onAbort = abort.UnsafeRegister(static state => ((Action)state!)(), (Action)Stop);
 
-        var clientToUpstream = fromClient.RunAsync(_client.Stream, upstream.Stream, new ClientInspector(this), _context.Limits.MaxClientMessageBytes);
+        // Before either pump starts: a statement held at once sends its NOTICE through it.
         _clientWriter = new PgClientWriter(_client.Stream);
+        var clientToUpstream = fromClient.RunAsync(_client.Stream, upstream.Stream, new ClientInspector(this), _context.Limits.MaxClientMessageBytes);
         var upstreamToClient = fromUpstream.RunAsync(upstream.Stream, _client.Stream, new UpstreamInspector(this), MaxUpstreamMessage, _clientWriter);
         var first = await Task.WhenAny(clientToUpstream, upstreamToClient);
         if (first == clientToUpstream && clientToUpstream.IsCompletedSuccessfully && clientToUpstream.Result is null)

@@ -122,6 +122,15 @@ public sealed class ApprovalApiTests(ApprovalsFixture fx)
         await restart;
         var request = await fx.RequestAsync(id);
         Assert.Equal("orphaned", (string?)request["state"]);
+
+        // The old gateway's recording of the session holds each step of the request.
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        int code = await Program.CreateRootCommand().Parse(["sessions", "show", (string)request["session_id"]!, "--config", fx.Env.ConfigPath])
+            .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output, Error = errors });
+        Assert.True(code == 0, errors.ToString());
+        Assert.Contains($"APPROVAL requested {id} by deploy", output.ToString());
+        Assert.Contains($"APPROVAL orphaned {id} by gateway: the gateway stopped while the request waited", output.ToString());
         var (status, _) = await fx.ApproveAsync(id, fx.Env.Token("dba"));
         Assert.Equal(409, status);
         Assert.False(await fx.TableExistsAsync(table));
