@@ -49,7 +49,7 @@ internal static class AdminApprovals
             {
                 if (!Enum.TryParse<ApprovalState>(text, ignoreCase: true, out var parsed) || int.TryParse(text, out _))
                 {
-                    return Error(StatusCodes.Status400BadRequest, $"unknown state \"{Cap(text)}\"; expected pending, approved, denied, expired or orphaned");
+                    return Error(StatusCodes.Status400BadRequest, $"unknown state \"{Cap(text)}\"; expected pending, approved, denied, expired, orphaned or canceled");
                 }
                 state = parsed;
             }

@@ -285,7 +285,12 @@ public sealed class ApprovalQueue : IDisposable
     }
 
     /// <summary>The waiting session ended (client gone, gateway stopping): nothing will run.</summary>
-    public void Abandon(ApprovalRequest request, string why)
+    public void Abandon(ApprovalRequest request, string why) => End(request, ApprovalState.Orphaned, "gateway", why);
+
+    /// <summary>The client canceled the waiting statement: nothing will run.</summary>
+    public void Cancel(ApprovalRequest request, string why) => End(request, ApprovalState.Canceled, request.Requester, why);
+
+    private void End(ApprovalRequest request, ApprovalState state, string actor, string why)
     {
         lock (_lock)
         {
@@ -293,12 +298,12 @@ public sealed class ApprovalQueue : IDisposable
             {
                 return;
             }
-            request.State = ApprovalState.Orphaned;
+            request.State = state;
             request.Decided = _time.GetUtcNow();
             request.Detail = why;
             ReleasePending(request);
         }
-        Finish(request, "orphaned", "gateway", why, new ApprovalOutcome(false, "statement refused: " + why));
+        Finish(request, Name(state), actor, why, new ApprovalOutcome(false, "statement refused: " + why));
     }
 
     /// <summary>Every pending request ends as orphaned (the gateway is stopping).</summary>

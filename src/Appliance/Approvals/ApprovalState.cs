@@ -9,4 +9,6 @@ public enum ApprovalState
     Expired,
     /// <summary>The waiting session is gone (it ended, or the gateway restarted): nothing will run.</summary>
     Orphaned,
+    /// <summary>The client canceled the statement (psql Ctrl-C) while it waited.</summary>
+    Canceled,
 }

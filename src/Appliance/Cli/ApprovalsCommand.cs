@@ -40,7 +40,7 @@ internal static class ApprovalsCommand
     private static Command List()
     {
         var common = new Common();
-        var state = new Option<string?>("--state") { Description = "Only requests in this state: pending, approved, denied, expired, orphaned" };
+        var state = new Option<string?>("--state") { Description = "Only requests in this state: pending, approved, denied, expired, orphaned, canceled" };
         var command = new Command("list", "List approval requests (pending first)") { state };
         common.AddTo(command);
         command.SetAction(async (parse, ct) =>

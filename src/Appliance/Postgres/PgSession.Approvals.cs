@@ -42,7 +42,7 @@ internal sealed partial class PgSession
         }
         if (!outcome.Approved)
         {
-            return Refuse(new Refusal(outcome.Message, -1), extended);
+            return Refuse(new Refusal(outcome.Message, -1, SqlState: outcome.SqlState), extended);
         }
         if (request is not null)
         {
@@ -76,15 +76,28 @@ internal sealed partial class PgSession
             + $"(rule {request.Rule}, line {request.RuleLine}); it needs {request.ApprovalsNeeded - request.Approvals.Count} more approval(s) from role(s) "
             + $"{string.Join(", ", request.ApproverRoles)} within {ApprovalQueue.Format(request.Expires - request.Created)}. "
             + $"The statement waits. A reviewer approves with: appliance approvals approve {request.Id}");
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_holdStop.Token);
+        Volatile.Write(ref _holdCancel, cancel);
         try
         {
-            _heldOutcome = await submitted.Outcome!.WaitAsync(_holdStop.Token);
+            _heldOutcome = await submitted.Outcome!.WaitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException) when (!_holdStop.IsCancellationRequested)
+        {
+            queue.Cancel(request, "the client canceled the statement while it waited for approval");
+            _heldOutcome = submitted.Outcome!.IsCompletedSuccessfully && submitted.Outcome.Result.Approved ? submitted.Outcome.Result
+                : new ApprovalOutcome(false, "canceling statement due to user request (it was waiting for approval)", PgSqlState.QueryCanceled);
+            return;
         }
         catch (OperationCanceledException)
         {
             queue.Abandon(request, "the session ended while the request waited");
             _heldOutcome = new ApprovalOutcome(false, "statement refused: the session ended while it waited for approval");
             return;
+        }
+        finally
+        {
+            Volatile.Write(ref _holdCancel, null);
         }
         _heldRequest = _heldOutcome.Approved ? request : null;
     }
@@ -101,6 +114,29 @@ internal sealed partial class PgSession
         {
             // The client is gone; the relay notices and ends the session, which withdraws the request.
         }
+    }
+
+    private CancellationTokenSource? _holdCancel;
+
+    /// <summary>
+    /// A CancelRequest for this session: a statement waiting for approval is withdrawn (psql Ctrl-C). True when one
+    /// was: then the upstream is not sent the cancel (it is not running the held statement, and a cancel arriving
+    /// there would hit the next one).
+    /// </summary>
+    private bool CancelHeld()
+    {
+        try
+        {
+            if (Volatile.Read(ref _holdCancel) is { } held)
+            {
+                held.Cancel();
+                return true;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        return false;
     }
 
     /// <summary>Ends every wait of this session (the relay is stopping).</summary>

@@ -103,7 +103,7 @@ internal sealed partial class PgSession
         // Extended protocol: everything up to the next Sync belongs to the cycle that Sync closes.
         long cycle = extended ? _cyclesSent + 1 : _cyclesSent;
         var writer = new ArrayBufferWriter<byte>(256);
-        PgMessageWriter.WriteError(writer, "ERROR", PgSqlState.InsufficientPrivilege, refusal.Message);
+        PgMessageWriter.WriteError(writer, "ERROR", refusal.SqlState, refusal.Message);
         _refusals.Enqueue(new PendingRefusal(cycle, writer.WrittenSpan.ToArray()));
         _skipUntilSync = extended;
         return PgFrameAction.Replace;

@@ -6,7 +6,8 @@ namespace Appliance.Postgres;
 
 /// <summary>Why a statement was refused, for the client's ErrorResponse.</summary>
 /// <remarks>With <see cref="Review"/> set the statement is not refused but needs approval; with <see cref="Ask"/> the session holds it.</remarks>
-internal sealed record Refusal(string Message, int RuleIndex, Policy.CompiledRule? Review = null, string? ReviewClass = null, Approvals.ApprovalAsk? Ask = null);
+internal sealed record Refusal(string Message, int RuleIndex, Policy.CompiledRule? Review = null, string? ReviewClass = null, Approvals.ApprovalAsk? Ask = null,
+    string SqlState = PgSqlState.InsufficientPrivilege);
 
 internal sealed partial class PgSession
 {

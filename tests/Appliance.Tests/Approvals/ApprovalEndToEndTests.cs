@@ -225,6 +225,31 @@ public sealed class ApprovalEndToEndTests(ApprovalsFixture fx)
     }
 
     [Fact]
+    public async Task Npgsql_CancelWhileWaiting_RequestCanceledNothingRunsSessionUsable()
+    {
+        var table = Table("appr_cancel");
+        await using var conn = fx.Npgsql(fx.Env.Token("deploy"));
+        await conn.OpenAsync();
+        var notices = new NoticeWaiter(conn);
+        await using var cmd = new NpgsqlCommand($"create table {table} (id int)", conn);
+        var run = cmd.ExecuteNonQueryAsync();
+        string id = await notices.RequestIdAsync();
+        cmd.Cancel(); // a CancelRequest on a new connection, as psql sends on Ctrl-C
+        // Npgsql reports a server's 57014 after its own cancel as OperationCanceledException.
+        var canceled = await Assert.ThrowsAsync<OperationCanceledException>(() => run);
+        var error = Assert.IsType<PostgresException>(canceled.InnerException);
+        Assert.Equal("57014", error.SqlState);
+        Assert.Contains("waiting for approval", error.MessageText);
+        var request = await fx.WaitForStateAsync(id, "canceled");
+        Assert.NotEqual(true, (bool?)request["executed"]);
+        Assert.False(await fx.TableExistsAsync(table));
+        await using var next = new NpgsqlCommand("select 1", conn);
+        Assert.Equal(1, await next.ExecuteScalarAsync());
+        Assert.Equal(409, (await fx.ApproveAsync(id, fx.Env.Token("dba"))).Status);
+        Assert.False(await fx.TableExistsAsync(table));
+    }
+
+    [Fact]
     public async Task Npgsql_PerPrincipalLimit_FurtherRequestsRefusedClearly()
     {
         var token = fx.TokenFor("busy-deployer", "deploy");
