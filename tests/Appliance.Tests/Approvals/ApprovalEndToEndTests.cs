@@ -52,6 +52,15 @@ public sealed class ApprovalEndToEndTests(ApprovalsFixture fx)
         var (showCode, show, _) = await CliAsync("approvals", "show", id, "--config", fx.Env.ConfigPath, "--token-file", fx.Env.TokenPath("dba"));
         Assert.Equal(0, showCode);
         Assert.Contains("approved by dba", show);
+        var (jsonCode, json, _) = await CliAsync("approvals", "show", id, "--json", "--config", fx.Env.ConfigPath, "--token-file", fx.Env.TokenPath("dba"));
+        Assert.Equal(0, jsonCode);
+        var parsed = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+        Assert.Equal((id, "approved", "deploy"), ((string?)parsed["id"], (string?)parsed["state"], (string?)parsed["requester"]));
+
+        // A reviewer token file that does not exist is one clear line and a non-zero exit.
+        var (missingCode, _, missing) = await CliAsync("approvals", "list", "--config", fx.Env.ConfigPath, "--token-file", "/nonexistent/token");
+        Assert.Equal(2, missingCode);
+        Assert.Contains("token file '/nonexistent/token' does not exist", missing);
     }
 
     [Fact]
