@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Threading.Channels;
 
 namespace Appliance.Approvals;
 
@@ -18,7 +19,11 @@ internal sealed class ApprovalFiles
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private readonly object _io = new();
+    private readonly Channel<Op> _ops = Channel.CreateUnbounded<Op>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    /// <summary>One file to replace (or delete, when <see cref="Json"/> is null), and who waits for it to be durable.</summary>
+    private sealed record Op(string Name, byte[]? Json, TaskCompletionSource Done);
 
     public ApprovalFiles(string directory)
     {
@@ -32,17 +37,82 @@ internal sealed class ApprovalFiles
         {
             File.Delete(stale);
         }
+        _writer = Task.Run(WriteLoopAsync);
     }
 
     public string Directory { get; }
 
-    public void Save(ApprovalRequest request) => Write("req-" + request.Id, JsonSerializer.SerializeToUtf8Bytes(request, Json));
+    /// <summary>
+    /// Queues the request's current state (serialised now, so callers holding the queue's lock keep the order of
+    /// versions); completes when it is durable. One writer, so nothing blocks a caller's thread on a disk.
+    /// </summary>
+    public Task SaveAsync(ApprovalRequest request) => Enqueue("req-" + request.Id, JsonSerializer.SerializeToUtf8Bytes(request, Json));
 
-    public void Save(PreApproval pre) => Write("pre-" + pre.Id, JsonSerializer.SerializeToUtf8Bytes(pre, Json));
+    public Task SaveAsync(PreApproval pre) => Enqueue("pre-" + pre.Id, JsonSerializer.SerializeToUtf8Bytes(pre, Json));
 
-    public void DeleteRequest(string id) => Delete("req-" + id);
+    public Task DeleteRequestAsync(string id) => Enqueue("req-" + id, null);
 
-    public void DeletePreApproval(string id) => Delete("pre-" + id);
+    public Task DeletePreApprovalAsync(string id) => Enqueue("pre-" + id, null);
+
+    private Task Enqueue(string name, byte[]? json)
+    {
+        var op = new Op(name, json, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_ops.Writer.TryWrite(op))
+        {
+            op.Done.TrySetException(new IOException("the approvals directory is closed"));
+        }
+        return op.Done.Task;
+    }
+
+    /// <summary>
+    /// Writes what is queued, in order: each file to a temporary file, fsynced, renamed over the old one; then one
+    /// fsync of the directory for the whole batch (group commit), and only then are the waiters told.
+    /// </summary>
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<Op>();
+        while (await _ops.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < 256 && _ops.Reader.TryRead(out var op))
+            {
+                batch.Add(op);
+            }
+            Exception? failure = null;
+            try
+            {
+                foreach (var op in batch)
+                {
+                    var path = Path.Combine(Directory, op.Name + ".json");
+                    if (op.Json is null)
+                    {
+                        File.Delete(path);
+                    }
+                    else
+                    {
+                        WriteFile(path, op.Json);
+                    }
+                }
+                FlushDirectory();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                failure = e;
+            }
+            foreach (var op in batch)
+            {
+                if (failure is null) op.Done.TrySetResult();
+                else op.Done.TrySetException(failure);
+            }
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Stops taking writes and waits for the queued ones.</summary>
+    public async Task CloseAsync()
+    {
+        _ops.Writer.TryComplete();
+        await _writer;
+    }
 
     /// <summary>Every request on disk; files that cannot be read are reported and skipped.</summary>
     public List<ApprovalRequest> LoadRequests(Action<string> problem) => Load<ApprovalRequest>("req-", problem);
@@ -69,33 +139,19 @@ internal sealed class ApprovalFiles
         return list;
     }
 
-    private void Write(string name, byte[] json)
+    private static void WriteFile(string path, byte[] json)
     {
-        var path = Path.Combine(Directory, name + ".json");
         var temp = path + ".tmp";
-        lock (_io)
+        using (var file = new FileStream(temp, new FileStreamOptions
         {
-            using (var file = new FileStream(temp, new FileStreamOptions
-            {
-                Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None,
-                UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            }))
-            {
-                file.Write(json);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-            FlushDirectory();
-        }
-    }
-
-    private void Delete(string name)
-    {
-        lock (_io)
+            Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None,
+            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
         {
-            File.Delete(Path.Combine(Directory, name + ".json"));
-            FlushDirectory();
+            file.Write(json);
+            file.Flush(flushToDisk: true);
         }
+        File.Move(temp, path, overwrite: true);
     }
 
     private void FlushDirectory()

@@ -56,13 +56,13 @@ public sealed class ApprovalQueue : IDisposable
                 request.State = ApprovalState.Orphaned;
                 request.Decided = now;
                 request.Detail = "the gateway restarted while the request waited; its session is gone";
-                _files.Save(request);
+                _files.SaveAsync(request).GetAwaiter().GetResult();
                 _log.LogWarning("approval {RequestId} orphaned: the gateway restarted while it waited (requested by {Requester} on target {Target})",
                     request.Id, request.Requester, request.Target);
             }
             if (request.Decided is { } decided && now - decided > _config.KeepDecided)
             {
-                _files.DeleteRequest(request.Id);
+                _files.DeleteRequestAsync(request.Id).GetAwaiter().GetResult();
                 continue;
             }
             _requests[request.Id] = request;
@@ -71,7 +71,7 @@ public sealed class ApprovalQueue : IDisposable
         {
             if (!pre.IsUsable(now) && now - pre.Expires > _config.KeepDecided)
             {
-                _files.DeletePreApproval(pre.Id);
+                _files.DeletePreApprovalAsync(pre.Id).GetAwaiter().GetResult();
                 continue;
             }
             _preApprovals[pre.Id] = pre;
@@ -85,7 +85,6 @@ public sealed class ApprovalQueue : IDisposable
     /// </summary>
     public async Task<SubmitResult> SubmitAsync(ApprovalAsk ask)
     {
-        await Task.Yield();
         var now = _time.GetUtcNow();
         var request = new ApprovalRequest
         {
@@ -108,6 +107,7 @@ public sealed class ApprovalQueue : IDisposable
             Waiter = new TaskCompletionSource<ApprovalOutcome>(TaskCreationOptions.RunContinuationsAsynchronously),
         };
         PreApproval? used = null;
+        Task saved;
         lock (_lock)
         {
             PruneDecided(now);
@@ -139,15 +139,13 @@ public sealed class ApprovalQueue : IDisposable
                 request.Decided = now;
             }
             _requests[request.Id] = request;
+            // Queued under the lock: a decision persisted later is written after this version.
+            saved = used is null ? _files.SaveAsync(request) : Task.WhenAll(_files.SaveAsync(used), _files.SaveAsync(request));
         }
 
         try
         {
-            if (used is not null)
-            {
-                _files.Save(used);
-            }
-            _files.Save(request);
+            await saved;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -393,7 +391,7 @@ public sealed class ApprovalQueue : IDisposable
             Id = NewId(), Target = target, Fingerprint = fingerprint?.ToLowerInvariant(), ClaimName = claimName, ClaimValue = claimValue,
             Uses = uses, Created = now, Expires = now + ttl, By = by.Subject, ByIssuer = by.Issuer, ByRoles = [.. by.Roles], Reason = reason,
         };
-        _files.Save(pre);
+        _files.SaveAsync(pre).GetAwaiter().GetResult();
         lock (_lock)
         {
             _preApprovals[pre.Id] = pre;
@@ -419,7 +417,12 @@ public sealed class ApprovalQueue : IDisposable
             if (!_preApprovals.TryGetValue(id, out pre)) return null;
             pre.Revoked = true;
         }
-        _files.Save(pre);
+        Task saved;
+        lock (_lock)
+        {
+            saved = _files.SaveAsync(pre);
+        }
+        saved.GetAwaiter().GetResult();
         _log.LogInformation("approval step {Step} for pre-approval {PreApprovalId} by {Actor}", "revoked", id, by.Subject);
         return pre.Snapshot();
     }
@@ -475,33 +478,37 @@ public sealed class ApprovalQueue : IDisposable
         foreach (var id in old)
         {
             _requests.Remove(id);
-            _ = Task.Run(() => _files.DeleteRequest(id));
+            _ = _files.DeleteRequestAsync(id);
         }
     }
 
-    /// <summary>Persists the final state, logs and records it, then releases the waiting session.</summary>
+    /// <summary>Logs and records the final state, and releases the waiting session once that state is on disk.</summary>
     private void Finish(ApprovalRequest request, string step, string actor, string detail, ApprovalOutcome outcome)
     {
-        Persist(request);
+        var saved = Persist(request);
         Step(request, step, actor, detail);
-        request.Waiter?.TrySetResult(outcome);
+        saved.ContinueWith(static (_, state) =>
+        {
+            var (request, outcome) = ((ApprovalRequest, ApprovalOutcome))state!;
+            request.Waiter?.TrySetResult(outcome);
+        }, (request, outcome), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private void Persist(ApprovalRequest request)
+    /// <summary>Queues the request's current state for the disk; completes when durable (failures are logged).</summary>
+    private Task Persist(ApprovalRequest request)
     {
-        try
+        Task saved;
+        lock (_lock)
         {
-            ApprovalRequest copy;
-            lock (_lock)
+            saved = _files.SaveAsync(request);
+        }
+        return saved.ContinueWith(t =>
+        {
+            if (t.Exception is { } e)
             {
-                copy = request.Snapshot();
+                _log.LogError("approval {RequestId}: cannot persist its state ({Error})", request.Id, e.InnerException?.Message);
             }
-            _files.Save(copy);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log.LogError("approval {RequestId}: cannot persist its state ({Error})", request.Id, e.Message);
-        }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void Step(ApprovalRequest request, string step, string actor, string detail)
@@ -525,5 +532,7 @@ public sealed class ApprovalQueue : IDisposable
                 r.Timer?.Dispose();
             }
         }
+        // What is queued for the disk is written before the queue goes (decisions taken while stopping).
+        _files.CloseAsync().Wait(TimeSpan.FromSeconds(10));
     }
 }

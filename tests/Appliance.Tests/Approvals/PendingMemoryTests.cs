@@ -131,7 +131,7 @@ public sealed class PendingMemoryTests(ITestOutputHelper output) : IAsyncLifetim
         output.WriteLine($"{Sessions} requests pending (filed, persisted and noticed in {submitted.TotalSeconds:F1}s): managed heap {pendingHeap / 1024.0 / 1024:F1} MiB, "
             + $"{pendingThreads} threads, RSS {pendingRss / 1024.0 / 1024:F0} MiB");
         output.WriteLine($"per pending request: {perRequest:F0} bytes of managed heap; threads {pendingThreads - idleThreads:+0;-0;0}");
-        Console.WriteLine($"[approvals memory] per pending request: {perRequest:F0} B managed heap; threads {idleThreads} -> {pendingThreads}; "
+        Console.WriteLine($"[approvals memory] {Sessions} requests filed, persisted and noticed in {submitted.TotalSeconds:F1}s; per pending request: {perRequest:F0} B managed heap; threads {idleThreads} -> {pendingThreads}; "
             + $"heap {idleHeap / 1048576.0:F1} -> {pendingHeap / 1048576.0:F1} MiB; RSS {idleRss / 1048576.0:F0} -> {pendingRss / 1048576.0:F0} MiB");
         Assert.True(perRequest < 16 * 1024, $"a pending request costs {perRequest:F0} bytes of managed heap");
         Assert.True(pendingThreads - idleThreads < 50, $"threads grew from {idleThreads} to {pendingThreads} while requests waited");
