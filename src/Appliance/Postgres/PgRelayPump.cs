@@ -66,6 +66,9 @@ internal sealed class PgRelayPump : IDisposable
                 {
                     if (!await HoldAsync(source, inspector, maxLength))
                     {
+                        // The client left: nothing from the held message on was passed on, so the destination
+                        // is at a message boundary (the session can end it cleanly).
+                        _start = _end;
                         return null;
                     }
                     continue;

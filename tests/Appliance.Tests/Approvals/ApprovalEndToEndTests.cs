@@ -259,6 +259,21 @@ public sealed class ApprovalEndToEndTests(ApprovalsFixture fx)
     }
 
     [Fact]
+    public async Task Psql_KilledWhileWaiting_RequestOrphanedAndNeverRuns()
+    {
+        var table = Table("appr_gone");
+        string id;
+        using (var psql = new StreamingPsql(fx.Env.Token("deploy"), fx.Libpq(), $"create table {table} (id int)"))
+        {
+            id = (await psql.WaitForStderrAsync(@"approval required: request ([0-9a-f]{16})")).Groups[1].Value;
+        } // kills psql: its connection closes while the statement waits
+        var request = await fx.WaitForStateAsync(id, "orphaned");
+        Assert.Contains("session ended", (string?)request["detail"]);
+        Assert.Equal(409, (await fx.ApproveAsync(id, fx.Env.Token("dba"))).Status);
+        Assert.False(await fx.TableExistsAsync(table));
+    }
+
+    [Fact]
     public async Task Npgsql_PerPrincipalLimit_FurtherRequestsRefusedClearly()
     {
         var token = fx.TokenFor("busy-deployer", "deploy");
