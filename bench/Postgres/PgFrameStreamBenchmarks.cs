@@ -44,8 +44,6 @@ public class PgFrameStreamBenchmarks
         public readonly void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output)
         {
         }
-
-        public readonly Task<string?> WaitAsync() => Task.FromResult<string?>(null);
     }
 
     [GlobalSetup]

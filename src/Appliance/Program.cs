@@ -17,6 +17,7 @@ public static class Program
             TokenCommand.Create(),
             ReloadCommand.Create(),
             SessionsCommand.Create(),
+            ApprovalsCommand.Create(),
             StoreCommand.Create(),
         };
 }

@@ -17,7 +17,7 @@ namespace Appliance.Admin;
 /// The admin HTTP API on <c>admin.listen</c> (Kestrel, minimal APIs). Callers present a JWT as a bearer token
 /// and need one of <c>admin.roles</c>. Plain HTTP on loopback; HTTPS with the gateway's certificate elsewhere.
 /// </summary>
-internal sealed class AdminService(ApplianceConfig config, IIdentityVerifier identity, PolicyStore policies, ReloadSignal reload, ILoggerFactory loggers) : IHostedService
+internal sealed class AdminService(ApplianceConfig config, IIdentityVerifier identity, PolicyStore policies, ReloadSignal reload, Approvals.ApprovalService approvals, ILoggerFactory loggers) : IHostedService
 {
     private WebApplication? _app;
 
@@ -54,24 +54,36 @@ internal sealed class AdminService(ApplianceConfig config, IIdentityVerifier ide
                 ? Results.Ok(new { status = "reloaded", policy_version = policies.Current.Version })
                 : Results.UnprocessableEntity(new { status = "rejected", policy_version = policies.Current.Version, problems });
         });
+        AdminApprovals.Map(app, config, approvals.Queue, policies, AuthenticateAsync);
         await app.StartAsync(cancellationToken);
         _app = app;
         Address = new Uri(app.Urls.First());
         loggers.CreateLogger("Appliance.Admin").LogInformation("admin API on {Address}", Address);
     }
 
-    /// <summary>Null when the bearer token verifies and carries an admin role; otherwise the refusal.</summary>
-    private async Task<IResult?> AuthorizeAsync(HttpContext http)
+    /// <summary>The verified principal of the bearer token, or the 401 to answer.</summary>
+    private async Task<(Principal?, IResult?)> AuthenticateAsync(HttpContext http)
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return Results.Json(new { error = "a bearer token is required" }, statusCode: StatusCodes.Status401Unauthorized);
+            return (null, Results.Json(new { error = "a bearer token is required" }, statusCode: StatusCodes.Status401Unauthorized));
         }
         var result = await identity.VerifyAsync(header["Bearer ".Length..].Trim(), http.RequestAborted);
         if (result.Principal is not { } principal)
         {
-            return Results.Json(new { error = $"token rejected: {result.Reason}" }, statusCode: StatusCodes.Status401Unauthorized);
+            return (null, Results.Json(new { error = $"token rejected: {result.Reason}" }, statusCode: StatusCodes.Status401Unauthorized));
+        }
+        return (principal, null);
+    }
+
+    /// <summary>Null when the bearer token verifies and carries an admin role; otherwise the refusal.</summary>
+    private async Task<IResult?> AuthorizeAsync(HttpContext http)
+    {
+        var (principal, failure) = await AuthenticateAsync(http);
+        if (principal is null)
+        {
+            return failure;
         }
         if (!principal.Roles.Any(config.Admin!.Roles.Contains))
         {

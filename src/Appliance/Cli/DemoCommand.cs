@@ -57,6 +57,12 @@ internal static class DemoCommand
               # a token whose claims map to no role on this target is refused at login
               {Psql(env, "outsider", "select 1")}
 
+              # DDL by the 'deploy' role waits for a DBA: psql prints a NOTICE with the request id and waits
+              {Psql(env, "deploy", "create table release_notes (id int)")}
+              # ...while a reviewer, in another terminal, lists and approves it (or denies with --reason)
+              appliance approvals list --config {env.ConfigPath} --token-file {env.TokenPath("dba")}
+              appliance approvals approve ID --config {env.ConfigPath} --token-file {env.TokenPath("dba")}
+
               # anything that is not a valid token is refused with the reason
               PGPASSWORD=not-a-token psql "host=localhost port={env.GatewayPort} dbname=orders user=ci sslmode=verify-full sslrootcert={env.CaPath}" -c "select 1"
 
@@ -87,6 +93,66 @@ internal static class DemoCommand
             Console.WriteLine($"{(ok ? "ok  " : "FAIL")} {principal}: {sql} → {output.Trim()}");
             failures += ok ? 0 : 1;
         }
+        failures += await SelfTestApprovalAsync(env, ct) ? 0 : 1;
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>A DDL by deploy waits for approval; the self-test approves it as dba over the admin API, then it runs.</summary>
+    private static async Task<bool> SelfTestApprovalAsync(DemoEnvironment env, CancellationToken ct)
+    {
+        const string sql = "create table self_test_approval (id int)";
+        var info = new System.Diagnostics.ProcessStartInfo("psql")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList = { "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", $"host=localhost port={env.GatewayPort} dbname=orders user=ci sslmode=verify-full sslrootcert={env.CaPath}", "-c", sql },
+            Environment = { ["PGPASSWORD"] = env.Token("deploy") },
+        };
+        using var psql = System.Diagnostics.Process.Start(info)!;
+        var noticed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stderr = new System.Text.StringBuilder();
+        psql.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr) stderr.AppendLine(e.Data);
+            var m = System.Text.RegularExpressions.Regex.Match(e.Data, "approval required: request ([0-9a-f]{16})");
+            if (m.Success) noticed.TrySetResult(m.Groups[1].Value);
+        };
+        psql.BeginErrorReadLine();
+        var stdout = psql.StandardOutput.ReadToEndAsync(ct);
+        bool ok = false;
+        string detail;
+        try
+        {
+            var id = await noticed.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{env.AdminPort}") };
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/approvals/{id}/approve") { Content = new StringContent("{\"reason\":\"self-test\"}", System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", env.Token("dba"));
+            using var response = await http.SendAsync(request, ct);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            await psql.WaitForExitAsync(timeout.Token);
+            await stdout;
+            ok = response.IsSuccessStatusCode && psql.ExitCode == 0;
+            detail = $"request {id} approved by dba over the admin API (HTTP {(int)response.StatusCode}); psql exit {psql.ExitCode}";
+        }
+        catch (TimeoutException)
+        {
+            detail = "no approval NOTICE within 30s";
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            detail = "psql did not finish within 30s of the approval";
+        }
+        finally
+        {
+            if (!psql.HasExited) psql.Kill();
+        }
+        if (!ok)
+        {
+            lock (stderr) detail += " | " + stderr.ToString().Trim();
+        }
+        Console.WriteLine($"{(ok ? "ok  " : "FAIL")} deploy: {sql} → waits for approval; {detail}");
+        return ok;
     }
 }

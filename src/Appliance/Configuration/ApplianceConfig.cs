@@ -13,6 +13,7 @@ public sealed class ApplianceConfig
     public ShutdownConfig Shutdown { get; set; } = new();
     public LimitsConfig Limits { get; set; } = new();
     public RecordConfig Record { get; set; } = new();
+    public ApprovalsConfig Approvals { get; set; } = new();
 
     /// <summary>Function names (globs) added to the built-in guarded list: refused unless an allow rule names them.</summary>
     public List<string> GuardedFunctions { get; set; } = [];

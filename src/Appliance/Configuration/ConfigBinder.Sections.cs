@@ -5,7 +5,7 @@ namespace Appliance.Configuration;
 
 internal sealed partial class ConfigBinder
 {
-    private static readonly string[] s_rootKeys = ["state_dir", "admin", "identity", "roles", "targets", "shutdown", "limits", "guarded_functions", "record"];
+    private static readonly string[] s_rootKeys = ["state_dir", "admin", "identity", "roles", "targets", "shutdown", "limits", "guarded_functions", "record", "approvals"];
     private static readonly string[] s_adminKeys = ["listen", "roles"];
     private static readonly string[] s_identityKeys = ["issuers"];
     private static readonly string[] s_issuerKeys =
@@ -25,6 +25,10 @@ internal sealed partial class ConfigBinder
     private static readonly string[] s_recordKeys =
         ["enabled", "dir", "segment_max_bytes", "fsync", "fsync_interval", "queue_capacity", "when_full", "max_result_bytes", "retention"];
     private static readonly string[] s_retentionKeys = ["max_age", "max_total_bytes"];
+    private static readonly string[] s_approvalsKeys =
+        ["dir", "max_pending", "max_pending_per_principal", "default_timeout", "keep_decided", "webhook", "pre_approval"];
+    private static readonly string[] s_webhookKeys = ["url", "secret_file", "attempts", "backoff", "timeout"];
+    private static readonly string[] s_preApprovalKeys = ["max_uses", "max_ttl"];
 
     private static readonly SearchValues<char> s_nameChars =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.");
@@ -96,6 +100,11 @@ internal sealed partial class ConfigBinder
         if (section.Section("record", s_recordKeys) is { } record)
         {
             BindRecord(record, config.Record);
+        }
+
+        if (section.Section("approvals", s_approvalsKeys) is { } approvals)
+        {
+            BindApprovals(approvals, config.Approvals);
         }
 
         return _errors.Count == 0 ? config : null;

@@ -79,6 +79,7 @@ public static class ConfigLoader
             Check($"targets[{i}].upstream.ca_file", target.Upstream.CaFile);
         }
 
+        Check("approvals.webhook.secret_file", config.Approvals.Webhook?.SecretFile);
         return errors;
     }
 

@@ -58,9 +58,11 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     /// <param name="gatewayPort">0 picks a free port.</param>
     /// <param name="extraTargets">Appends targets (YAML list items) after the demo's own; gets the environment to
     /// create what they need first.</param>
-    public static async Task<DemoEnvironment> StartAsync(int gatewayPort = 0, Func<DemoEnvironment, Task<string>>? extraTargets = null, Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+    /// <param name="extraConfig">Top-level YAML appended after the targets (an <c>approvals:</c> section).</param>
+    public static async Task<DemoEnvironment> StartAsync(int gatewayPort = 0, Func<DemoEnvironment, Task<string>>? extraTargets = null, Action<ILoggingBuilder>? logging = null,
+        Func<DemoEnvironment, string>? extraConfig = null, int maxConnections = 300, CancellationToken ct = default)
     {
-        var postgres = await PostgresProcess.StartAsync(ct: ct);
+        var postgres = await PostgresProcess.StartAsync(maxConnections, ct: ct);
         var directory = System.IO.Directory.CreateTempSubdirectory("appliance-demo-").FullName;
         var key = SigningKeys.Generate("ES256");
         var env = new DemoEnvironment(directory, postgres, new TokenMinter(key));
@@ -81,7 +83,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             env.GatewayPort = gatewayPort == 0 ? PostgresProcess.FreePort() : gatewayPort;
             env.AdminPort = PostgresProcess.FreePort();
             string extra = extraTargets is null ? "" : await extraTargets(env);
-            await File.WriteAllTextAsync(env.ConfigPath, env.ConfigYaml(extra), ct);
+            await File.WriteAllTextAsync(env.ConfigPath, env.ConfigYaml(extra) + "\n" + (extraConfig?.Invoke(env) ?? ""), ct);
             var loaded = ConfigLoader.LoadFile(env.ConfigPath);
             if (!loaded.Succeeded)
             {
@@ -100,6 +102,19 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     }
 
     public GatewayService Gateway => Host!.Services.GetRequiredService<GatewayService>();
+
+    /// <summary>Stops the gateway and starts a new one from the same configuration and state directory.</summary>
+    public async Task RestartGatewayAsync(Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+    {
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
+        {
+            await Host!.StopAsync(timeout.Token);
+        }
+        Host.Dispose();
+        Host = null;
+        Host = GatewayHost.Build(Config, logging);
+        await Host.StartAsync(ct);
+    }
 
     private async Task SeedAsync(CancellationToken ct)
     {

@@ -34,6 +34,8 @@ internal static class GatewayHost
         builder.Services.AddSingleton(new PolicyStore(config));
         builder.Services.AddSingleton<Recording.RecordingService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Recording.RecordingService>());
+        builder.Services.AddSingleton<Approvals.ApprovalService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Approvals.ApprovalService>());
         builder.Services.AddSingleton<GatewayService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayService>());
         builder.Services.AddSingleton<IConfigReloadTarget, IdentityKeysReload>();

@@ -62,5 +62,9 @@ internal static class SecretFiles
                 yield return ($"targets[{i}].tls.key_file", key);
             }
         }
+        if (config.Approvals.Webhook?.SecretFile is { } webhookSecret)
+        {
+            yield return ("approvals.webhook.secret_file", webhookSecret);
+        }
     }
 }

@@ -16,8 +16,12 @@ internal enum PgFrameAction : byte
     ForwardAndStop,
     /// <summary>A message that must not be passed on and ends the session (protocol violation).</summary>
     Fail,
-    /// <summary>Not yet: stop before this message until <see cref="IPgFrameInspector.WaitAsync"/> completes, then inspect it again.</summary>
-    Wait,
+    /// <summary>
+    /// Pass nothing on yet and stop before this message: the relay waits for <see cref="IPgFrameInspector.WaitHeldAsync"/>,
+    /// then inspects the same message again (messages after it wait, in order). Approvals hold a statement this
+    /// way; masking holds a message until the catalog it needs is read.
+    /// </summary>
+    Hold,
 }
 
 /// <summary>Decides per message; implemented by structs so the relay loop is specialised, not dispatched.</summary>
@@ -30,8 +34,8 @@ internal interface IPgFrameInspector
 
     void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output);
 
-    /// <summary>After <see cref="PgFrameAction.Wait"/>: completes when the message can be inspected again; a non-null result ends the session with that error.</summary>
-    Task<string?> WaitAsync();
+    /// <summary>After <see cref="PgFrameAction.Hold"/>: completes when the held message may be inspected again; a non-null result is an error that ends the session.</summary>
+    ValueTask<string?> WaitHeldAsync() => ValueTask.FromResult<string?>(null);
 }
 
 /// <summary>
@@ -48,8 +52,8 @@ internal sealed class PgFrameStream
 
     public bool AtMessageBoundary => _streaming == 0;
 
-    /// <summary>Set when the last <see cref="Forward"/> stopped at a message the inspector asked to wait on.</summary>
-    public bool Waiting { get; private set; }
+    /// <summary>The last <see cref="Forward"/> stopped before a message the inspector holds.</summary>
+    public bool Held { get; private set; }
 
     public long BytesForwarded { get; private set; }
 
@@ -64,7 +68,7 @@ internal sealed class PgFrameStream
     {
         error = null;
         stop = false;
-        Waiting = false;
+        Held = false;
         var reader = new SequenceReader<byte>(buffer);
         if (_streaming > 0)
         {
@@ -128,9 +132,9 @@ internal sealed class PgFrameStream
                     runStart = reader.Position;
                     runLength = 0;
                     break;
-                case PgFrameAction.Wait:
+                case PgFrameAction.Hold:
                     reader.Rewind(wire);
-                    Waiting = true;
+                    Held = true;
                     stop = true;
                     break;
                 default:

@@ -17,6 +17,7 @@ internal sealed class PgListenerContext(
     PgCancelRegistry cancels,
     PolicyStore policies,
     RecordingService recording,
+    Approvals.ApprovalQueue approvals,
     LimitsConfig limits,
     ILogger logger,
     Lazy<Masking.MaskingKeys> maskingKeys)
@@ -31,6 +32,7 @@ internal sealed class PgListenerContext(
     public PgCancelRegistry Cancels { get; } = cancels;
     public PolicyStore Policies { get; } = policies;
     public RecordingService Recording { get; } = recording;
+    public Approvals.ApprovalQueue Approvals { get; } = approvals;
     public LimitsConfig Limits { get; } = limits;
     public ILogger Logger { get; } = logger;
     public bool IsLoopback { get; } = IPAddress.IsLoopback(endPoint.Address);

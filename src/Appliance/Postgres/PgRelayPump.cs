@@ -35,7 +35,8 @@ internal sealed class PgRelayPump : IDisposable
     public long BytesForwarded => _frames.BytesForwarded;
 
     /// <summary>Runs until the source ends or the inspector stops; returns a protocol error to report, or null.</summary>
-    public async Task<string?> RunAsync<TInspector>(Stream source, Stream destination, TInspector inspector, int maxLength)
+    /// <param name="writer">When set, writes go through it, so the session can put its own messages between relayed ones.</param>
+    public async Task<string?> RunAsync<TInspector>(Stream source, Stream destination, TInspector inspector, int maxLength, PgClientWriter? writer = null)
         where TInspector : struct, IPgFrameInspector
     {
         while (true)
@@ -47,18 +48,33 @@ internal sealed class PgRelayPump : IDisposable
                 _start += (int)unread.Slice(0, consumed).Length;
                 if (_output.WrittenCount > 0)
                 {
-                    await destination.WriteAsync(_output.WrittenMemory);
+                    if (writer is null)
+                    {
+                        await destination.WriteAsync(_output.WrittenMemory);
+                    }
+                    else
+                    {
+                        await writer.WriteRelayedAsync(_output.WrittenMemory, _frames.AtMessageBoundary);
+                    }
                     _output.Reset();
                 }
                 if (status == OperationStatus.InvalidData)
                 {
                     return error;
                 }
-                if (_frames.Waiting)
+                if (stop && _frames.Held)
                 {
-                    if (await inspector.WaitAsync() is { } failure)
+                    var (open, failure) = await HoldAsync(source, inspector, maxLength);
+                    if (failure is not null)
                     {
                         return failure;
+                    }
+                    if (!open)
+                    {
+                        // The client left: nothing from the held message on was passed on, so the destination
+                        // is at a message boundary (the session can end it cleanly).
+                        _start = _end;
+                        return null;
                     }
                     continue;
                 }
@@ -67,7 +83,13 @@ internal sealed class PgRelayPump : IDisposable
                     return null;
                 }
             }
-            if (_start == _end)
+            if (_pendingRead is { } pending)
+            {
+                // The zero-byte read started while a message was held: one read at a time on a stream.
+                _pendingRead = null;
+                await pending;
+            }
+            else if (_start == _end)
             {
                 // Nothing unread: wait for data without holding a buffer (a zero-byte read), so an idle session
                 // holds none. On Linux this costs no extra system call: the speculative receive that finds the
@@ -83,6 +105,64 @@ internal sealed class PgRelayPump : IDisposable
             }
             _end += read;
         }
+    }
+
+    /// <summary>Unread bytes a held session keeps reading, so it notices the client leaving; beyond this it stops reading.</summary>
+    private const int HeldReadLimit = 64 * 1024;
+
+    /// <summary>A zero-byte read started while a message was held (it pins no buffer); the loop awaits it before reading.</summary>
+    private Task<int>? _pendingRead;
+
+    /// <summary>
+    /// Waits for the inspector to release a held message. Meanwhile the buffer shrinks to the unread bytes and a
+    /// zero-byte read stays open on the source, so a client that goes away is noticed (Open false: the source ended);
+    /// bytes that arrive are kept after the held message, unread, up to <see cref="HeldReadLimit"/>.
+    /// No thread, no timer, no polling: two awaited tasks. Failure is the inspector's error, if any.
+    /// </summary>
+    private async Task<(bool Open, string? Failure)> HoldAsync<TInspector>(Stream source, TInspector inspector, int maxLength)
+        where TInspector : struct, IPgFrameInspector
+    {
+        var released = inspector.WaitHeldAsync();
+        if (released.IsCompleted)
+        {
+            return (true, await released);
+        }
+        ShrinkToUnread();
+        var wait = released.AsTask();
+        while (_end - _start < HeldReadLimit)
+        {
+            _pendingRead ??= source.ReadAsync(Memory<byte>.Empty).AsTask();
+            if (await Task.WhenAny(wait, _pendingRead) == wait)
+            {
+                break;
+            }
+            await _pendingRead;
+            _pendingRead = null;
+            MakeRoom(maxLength);
+            int got = await source.ReadAsync(_buffer.AsMemory(_end));
+            if (got == 0)
+            {
+                return (false, null);
+            }
+            _end += got;
+        }
+        return (true, await wait);
+    }
+
+    /// <summary>Keeps only the unread bytes, in a buffer their size: a held session should cost next to nothing.</summary>
+    private void ShrinkToUnread()
+    {
+        int unread = _end - _start;
+        if (_buffer.Length <= Math.Max(2 * unread, 256))
+        {
+            return;
+        }
+        var small = ArrayPool<byte>.Shared.Rent(unread);
+        Buffer.BlockCopy(_buffer, _start, small, 0, unread);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = small;
+        _start = 0;
+        _end = unread;
     }
 
     private void ReleaseBuffer()

@@ -28,7 +28,7 @@ internal sealed partial class PgSession
 
         public void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output) => session.WriteClientReplacement(in frame, output);
 
-        public Task<string?> WaitAsync() => session.TakeWait(ref session._clientWait);
+        public ValueTask<string?> WaitHeldAsync() => session.WaitClientHeldAsync();
     }
 
     /// <summary>Upstream → client: counts ReadyForQuery, swaps marker errors for refusals, and masks results.</summary>
@@ -43,11 +43,15 @@ internal sealed partial class PgSession
 
         public void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output) => session.WriteUpstreamReplacement(in frame, output);
 
-        public Task<string?> WaitAsync() => session.TakeWait(ref session._upstreamWait);
+        public ValueTask<string?> WaitHeldAsync() => session.TakeWait(ref session._upstreamWait);
     }
 
     private PgFrameAction InspectClient(in PgFrame frame)
     {
+        if (_heldOutcome is not null)
+        {
+            return ReleaseHeld(in frame);
+        }
         switch (frame.Type)
         {
             case PgFrontend.Sync:
@@ -67,12 +71,12 @@ internal sealed partial class PgSession
                 {
                     return PgFrameAction.Drop;
                 }
-                if (PrepareMasking(out var maskRefusal) == PgFrameAction.Wait)
+                if (PrepareMasking(out var maskRefusal) == PgFrameAction.Hold)
                 {
-                    return PgFrameAction.Wait;
+                    return PgFrameAction.Hold;
                 }
                 _cyclesSent++;
-                return (maskRefusal ?? DecideQuery(in frame)) is { } refusal ? Refuse(refusal, extended: false) : PgFrameAction.Forward;
+                return (maskRefusal ?? DecideQuery(in frame)) is { } refusal ? (refusal.Ask is { } ask ? Hold(ask) : Refuse(refusal, extended: false)) : PgFrameAction.Forward;
             case PgFrontend.FunctionCall:
                 if (_skipUntilSync)
                 {
@@ -90,11 +94,13 @@ internal sealed partial class PgSession
                     return PgFrameAction.Drop;
                 }
                 Refusal? parseRefusal = null;
-                if (frame.Type == PgFrontend.Parse && PrepareMasking(out parseRefusal) == PgFrameAction.Wait)
+                if (frame.Type == PgFrontend.Parse && PrepareMasking(out parseRefusal) == PgFrameAction.Hold)
                 {
-                    return PgFrameAction.Wait;
+                    return PgFrameAction.Hold;
                 }
-                return (parseRefusal ?? DecideExtended(in frame)) is { } extendedRefusal ? Refuse(extendedRefusal, extended: true) : PgFrameAction.Forward;
+                return (parseRefusal ?? DecideExtended(in frame)) is { } extendedRefusal
+                    ? (extendedRefusal.Ask is { } held ? Hold(held) : Refuse(extendedRefusal, extended: true))
+                    : PgFrameAction.Forward;
             default:
                 return PgFrameAction.Fail;
         }
@@ -105,7 +111,7 @@ internal sealed partial class PgSession
         // Extended protocol: everything up to the next Sync belongs to the cycle that Sync closes.
         long cycle = extended ? _cyclesSent + 1 : _cyclesSent;
         var writer = new ArrayBufferWriter<byte>(256);
-        PgMessageWriter.WriteError(writer, "ERROR", PgSqlState.InsufficientPrivilege, refusal.Message);
+        PgMessageWriter.WriteError(writer, "ERROR", refusal.SqlState, refusal.Message);
         _refusals.Enqueue(new PendingRefusal(cycle, writer.WrittenSpan.ToArray()));
         _skipUntilSync = extended;
         return PgFrameAction.Replace;
@@ -113,8 +119,9 @@ internal sealed partial class PgSession
 
     private void WriteClientReplacement(in PgFrame frame, IBufferWriter<byte> output)
     {
-        if (frame.Type == PgFrontend.Execute)
+        if (_injectDescribe)
         {
+            _injectDescribe = false;
             WriteDescribeThenExecute(in frame, output);
         }
         else if (frame.Type is PgFrontend.Query or PgFrontend.FunctionCall)

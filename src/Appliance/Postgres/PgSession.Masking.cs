@@ -31,6 +31,8 @@ internal sealed partial class PgSession
     private readonly HashSet<string> _describedPortals = new(StringComparer.Ordinal);
     private string[] _maskColumns = [];
     private Task<string?>? _clientWait;
+    // Set with the Replace that sends the gateway's own Describe before an Execute; any other Replace is a refusal.
+    private bool _injectDescribe;
 
     // Upstream side.
     private readonly Dictionary<string, MaskPlan> _statementPlans = new(StringComparer.Ordinal);
@@ -87,7 +89,7 @@ internal sealed partial class PgSession
         if (_target!.Catalog.Current(_maskColumns) is not { } snapshot)
         {
             _clientWait = LoadCatalogAsync(0, 0);
-            return PgFrameAction.Wait;
+            return PgFrameAction.Hold;
         }
         if (_gate!.Masking is not { } gate || !ReferenceEquals(gate.Masks, masks) || !ReferenceEquals(gate.Snapshot, snapshot))
         {
@@ -116,17 +118,28 @@ internal sealed partial class PgSession
         }
     }
 
-    private Task<string?> TakeWait(ref Task<string?>? wait)
+    private ValueTask<string?> TakeWait(ref Task<string?>? wait)
     {
-        var task = wait ?? Task.FromResult<string?>(null);
+        var task = wait;
         wait = null;
-        return task;
+        return task is null ? ValueTask.FromResult<string?>(null) : new ValueTask<string?>(task);
+    }
+
+    /// <summary>Client side, after Hold: the catalog load masking asked for, or else an approval.</summary>
+    private async ValueTask<string?> WaitClientHeldAsync()
+    {
+        if (_clientWait is not null)
+        {
+            return await TakeWait(ref _clientWait);
+        }
+        await WaitHeldAsync();
+        return null;
     }
 
     /// <summary>Client side: notes a forwarded message the server will answer. Returns Replace when a Describe must go first.</summary>
     private PgFrameAction TrackClient(in PgFrame frame, PgFrameAction action)
     {
-        if (!_maskTracking || action is PgFrameAction.Drop or PgFrameAction.Wait or PgFrameAction.Fail)
+        if (!_maskTracking || action is PgFrameAction.Drop or PgFrameAction.Hold or PgFrameAction.Fail)
         {
             return action;
         }
@@ -184,6 +197,7 @@ internal sealed partial class PgSession
                     _responses.Enqueue(new Pending(Expect.InjectedDescribe, executedName, bound.Statement, null, context));
                 }
                 _responses.Enqueue(new Pending(Expect.Execute, executedName, bound.Statement, bound.Formats, context));
+                _injectDescribe = inject;
                 return inject ? PgFrameAction.Replace : action;
             case PgFrontend.Close when PgMessageFields.TryReadClose(payload, out byte closeKind, out var closed):
                 _responses.Enqueue(new Pending(Expect.Close, Encoding.UTF8.GetString(closed), null, null, null, closeKind));
@@ -351,7 +365,7 @@ internal sealed partial class PgSession
                     return PgFrameAction.Fail;
                 }
                 _upstreamWait = LoadCatalogAsync(_target!.Catalog.NextGeneration, unknown);
-                return PgFrameAction.Wait;
+                return PgFrameAction.Hold;
             }
             plan = built;
         }

@@ -24,11 +24,14 @@ internal sealed partial class PgSession
         {
             TryShutdown(_client.Socket, SocketShutdown.Receive);
             TryShutdown(upstream.Socket, SocketShutdown.Both);
+            StopHolding();
         }
         using var onAbort = abort.UnsafeRegister(static state => ((Action)state!)(), (Action)Stop);
 
+        // Before either pump starts: a statement held at once sends its NOTICE through it.
+        _clientWriter = new PgClientWriter(_client.Stream);
         var clientToUpstream = fromClient.RunAsync(_client.Stream, upstream.Stream, new ClientInspector(this), _context.Limits.MaxClientMessageBytes);
-        var upstreamToClient = fromUpstream.RunAsync(upstream.Stream, _client.Stream, new UpstreamInspector(this), MaxUpstreamMessage);
+        var upstreamToClient = fromUpstream.RunAsync(upstream.Stream, _client.Stream, new UpstreamInspector(this), MaxUpstreamMessage, _clientWriter);
         var first = await Task.WhenAny(clientToUpstream, upstreamToClient);
         if (first == clientToUpstream && clientToUpstream.IsCompletedSuccessfully && clientToUpstream.Result is null)
         {

@@ -5,7 +5,9 @@ using Appliance.Protocols.Postgres;
 namespace Appliance.Postgres;
 
 /// <summary>Why a statement was refused, for the client's ErrorResponse.</summary>
-internal sealed record Refusal(string Message, int RuleIndex);
+/// <remarks>With <see cref="Review"/> set the statement is not refused but needs approval; with <see cref="Ask"/> the session holds it.</remarks>
+internal sealed record Refusal(string Message, int RuleIndex, Policy.CompiledRule? Review = null, string? ReviewClass = null, Approvals.ApprovalAsk? Ask = null,
+    string SqlState = PgSqlState.InsufficientPrivilege);
 
 internal sealed partial class PgSession
 {
@@ -17,6 +19,8 @@ internal sealed partial class PgSession
     private Refusal? DecideQuery(in PgFrame frame)
     {
         _preparedStatements.Remove([]);
+        ForgetReview(_reviewStatements, []);
+        ForgetReview(_reviewPortals, []);
         if (!PgMessageFields.TryReadQuery(Linear(frame.Payload), out var sql))
         {
             return new Refusal("malformed Query message", -1);
@@ -37,7 +41,16 @@ internal sealed partial class PgSession
                 }
                 if (DecideSql(sql) is { } refusal)
                 {
-                    return refusal;
+                    if (refusal.Ask is null)
+                    {
+                        return refusal;
+                    }
+                    // Parsing runs nothing: the statement is held at Execute, for each Bind of it.
+                    (_reviewStatements ??= new(StringComparer.Ordinal))[Encoding.UTF8.GetString(name)] = refusal.Ask;
+                }
+                else
+                {
+                    ForgetReview(_reviewStatements, name);
                 }
                 _preparedStatements.Add(name);
                 return null;
@@ -46,12 +59,26 @@ internal sealed partial class PgSession
                 {
                     return new Refusal("malformed Bind message", -1);
                 }
-                return _preparedStatements.Contains(statement) ? null
-                    : new Refusal($"prepared statement \"{Escape(statement)}\" was not prepared through the gateway", -1);
-            case PgFrontend.Close:
-                if (PgMessageFields.TryReadClose(payload, out byte kind, out var closed) && kind == (byte)'S')
+                if (!_preparedStatements.Contains(statement))
                 {
-                    _preparedStatements.Remove(closed);
+                    return new Refusal($"prepared statement \"{Escape(statement)}\" was not prepared through the gateway", -1);
+                }
+                TrackReviewedPortal(payload, statement);
+                return null;
+            case PgFrontend.Execute:
+                return HeldExecute(payload);
+            case PgFrontend.Close:
+                if (PgMessageFields.TryReadClose(payload, out byte kind, out var closed))
+                {
+                    if (kind == (byte)'S')
+                    {
+                        _preparedStatements.Remove(closed);
+                        ForgetReview(_reviewStatements, closed);
+                    }
+                    else
+                    {
+                        ForgetReview(_reviewPortals, closed);
+                    }
                 }
                 return null;
             default:
@@ -63,7 +90,8 @@ internal sealed partial class PgSession
     private Refusal? DecideSql(ReadOnlySpan<byte> sql)
     {
         _gate!.StandardConformingStrings = _standardConformingStrings;
-        return _gate.Decide(sql);
+        var refusal = _gate.Decide(sql);
+        return refusal?.Review is null ? refusal : refusal with { Ask = AskFor(refusal, sql) };
     }
 
     private byte[] _scratch = [];

@@ -63,7 +63,7 @@ internal sealed partial class PgSession
             await using (upstream.Connection)
             {
                 StartRecording();
-                using var key = _context.Cancels.Register(upstream.RemoteEndPoint, upstream.ProcessId, upstream.SecretKey);
+                using var key = _context.Cancels.Register(upstream.RemoteEndPoint, upstream.ProcessId, upstream.SecretKey, CancelHeld);
                 await CompleteClientLoginAsync(upstream, key.ProcessId, key.Secret, abort);
                 _context.Logger.LogInformation("session started for {Principal} on target {Target}", _principal!.Subject, _target!.Name);
                 var end = await RelayAsync(upstream.Connection, abort);
@@ -201,8 +201,13 @@ internal sealed partial class PgSession
         }
         int pid = BinaryPrimitives.ReadInt32BigEndian(body);
         int secret = BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(4));
-        if (_context.Cancels.TryResolve(pid, secret, out var upstream, out var upstreamPid, out var upstreamSecret))
+        if (_context.Cancels.TryResolve(pid, secret, out var upstream, out var upstreamPid, out var upstreamSecret, out var onCancel))
         {
+            if (onCancel?.Invoke() == true)
+            {
+                _context.Logger.LogInformation("cancel request for gateway process {ProcessId} withdrew a statement waiting for approval", pid);
+                return;
+            }
             _context.Logger.LogInformation("forwarding cancel request for gateway process {ProcessId}", pid);
             await PgUpstreamConnector.SendCancelAsync(upstream, upstreamPid, upstreamSecret, ct);
         }

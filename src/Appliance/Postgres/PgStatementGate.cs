@@ -110,7 +110,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     {
         MaskResult = null;
         var refusal = DecideAll(sql);
-        if (refusal is not null)
+        if (refusal is { Review: null })
         {
             // The refusal names class, tables and rule, never values from the statement.
             audit?.LogInformation("decision {Decision} for {Principal} on target {Target} (rule {Rule}): {Refusal}", "deny", principal, policy.Target, refusal.RuleIndex + 1, refusal.Message);
@@ -118,16 +118,21 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         return refusal;
     }
 
+    /// <summary>The review rule (and its message) the statement being decided matched, if any.</summary>
+    private (Policy.CompiledRule Rule, string Message, string Class)? _statementReview;
+
     private Refusal? DecideAll(ReadOnlySpan<byte> sql)
     {
         var options = new SqlLexerOptions(StandardConformingStrings);
         int offset = 0;
+        (Policy.CompiledRule Rule, string Message, string Class)? review = null;
         while (true)
         {
             var split = SqlSplitter.TryNextStatement(sql, ref offset, options, out var range, out var splitError);
             if (split == OperationStatus.NeedMoreData)
             {
-                return null;
+                // Nothing refused: a statement a review rule covers makes the whole text wait for approval.
+                return review is { } r ? new Refusal(r.Message, r.Rule.Index, r.Rule, r.Class) : null;
             }
             if (split == OperationStatus.InvalidData)
             {
@@ -138,6 +143,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
             {
                 return new Refusal($"statement refused: the gateway cannot read it ({_info.Error})", -1);
             }
+            _statementReview = null;
             var refusal = DecideOne(statement);
             if (refusal is null && _info.Class == SqlStatementClass.Ddl)
             {
@@ -147,6 +153,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
             {
                 refusal = DecideMasking(masking, statement, options);
             }
+            review ??= _statementReview;
             if (Recorder is { } recorder && _info.Class != SqlStatementClass.Empty && !Record(recorder, statement, refusal))
             {
                 return new Refusal($"statement refused: the session can no longer be recorded ({recorder.Failure})", -1);
@@ -237,8 +244,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     /// <summary>Records the statement as decided, straight from the text and the packed names: nothing allocated.</summary>
     private bool Record(Recording.SessionRecorder recorder, ReadOnlySpan<byte> statement, Refusal? refusal)
     {
-        string decision = refusal is null ? "allow" : refusal.Message.Contains("needs approval", StringComparison.Ordinal) ? "review" : "deny";
-        int rule = refusal is null ? _allowRule + 1 : refusal.RuleIndex + 1;
+        string decision = refusal is not null ? "deny" : _statementReview is not null ? "review" : "allow";
+        int rule = refusal is not null ? refusal.RuleIndex + 1 : _statementReview is { } review ? review.Rule.Index + 1 : _allowRule + 1;
         return recorder.Statement(statement, StatementClasses.Name(Map(_info.Class)), _names, _tables.AsSpan(0, _lastTableCount), decision, rule);
     }
 
@@ -452,9 +459,16 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         var what = StatementClasses.Name(facts.Class);
         var rule = decision.RuleIndex >= 0 ? policy.Current?.Rules[decision.RuleIndex] : null;
         string where = facts.Tables.IsEmpty ? "" : " on " + string.Join(", ", TableNames(in facts));
+        if (decision.Action == PolicyAction.Review && rule is not null)
+        {
+            // Not a refusal: the statement waits for approval, unless another statement of the text is refused.
+            _statementReview ??= (rule, $"{what}{where} on target \"{target}\" needs approval by {rule.Describe()}", what);
+            audit?.LogInformation("decision {Decision} for {Principal} on target {Target}: {Class}{Where} by rule {Rule}", "review", principal, target, what, where, decision.RuleIndex + 1);
+            return null;
+        }
         string message = (decision.Action, decision.Reason) switch
         {
-            (PolicyAction.Review, _) => $"statement refused: {what}{where} on target \"{target}\" needs approval by {rule!.Describe()}, and approvals are not available in this version",
+            (PolicyAction.Review, _) => $"statement refused: {what}{where} on target \"{target}\" needs approval by a rule that is gone",
             (_, DecisionReason.GuardedFunction) => $"statement refused by {rule!.Describe()} of target \"{target}\": it calls a guarded function ({string.Join(", ", FunctionNames(in facts))}) that the rule does not name in its functions",
             (_, DecisionReason.RuleMatched) => $"statement refused by {rule!.Describe()} of target \"{target}\": {what}{where} is denied",
             _ => $"statement refused: no rule of target \"{target}\" allows {what}{where} for this principal (default deny)"

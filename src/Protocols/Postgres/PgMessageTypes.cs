@@ -70,6 +70,7 @@ public static class PgSqlState
     public const string InvalidCatalogName = "3D000";
     public const string FeatureNotSupported = "0A000";
     public const string InsufficientPrivilege = "42501";
+    public const string QueryCanceled = "57014";
     public const string TooManyConnections = "53300";
     public const string ProgramLimitExceeded = "54000";
 }
