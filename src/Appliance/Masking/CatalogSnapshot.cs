@@ -27,10 +27,13 @@ public sealed class CatalogSnapshot(
     IReadOnlyList<CatalogRelation> relations,
     IReadOnlyList<DependentView> views,
     IReadOnlySet<uint> known,
-    IReadOnlySet<string> builtinFunctions,
+    HashSet<string> builtinFunctions,
     IReadOnlySet<string> userFunctions)
 {
     public long Generation { get; } = generation;
+
+    /// <summary>Names of the functions in pg_catalog and information_schema.</summary>
+    public HashSet<string> BuiltinFunctions { get; } = builtinFunctions;
 
     public IReadOnlyDictionary<uint, CatalogRelation> RelationsByOid { get; } = relations.ToDictionary(r => r.Oid);
 
@@ -53,5 +56,5 @@ public sealed class CatalogSnapshot(
     public bool DefinedByUser(string name) => userFunctions.Contains(name);
 
     public bool IsUserFunction(string? schema, string name)
-        => schema is not null and not "pg_catalog" and not "information_schema" || userFunctions.Contains(name) || !builtinFunctions.Contains(name);
+        => schema is not null and not "pg_catalog" and not "information_schema" || userFunctions.Contains(name) || !BuiltinFunctions.Contains(name);
 }

@@ -12,7 +12,7 @@ public static class MaskPlanner
     /// <paramref name="unseen"/> if it is still not visible (created by this session's open transaction).
     /// Null with <paramref name="malformed"/> when the message does not parse.
     /// </summary>
-    public static MaskPlan? Build(ReadOnlySpan<byte> payload, MaskContext context, SessionHashKeys keys, IReadOnlySet<uint> unseen, out uint unknownRelation, out bool malformed)
+    public static MaskPlan? Build(ReadOnlySpan<byte> payload, MaskContext context, CatalogSnapshot snapshot, SessionHashKeys keys, IReadOnlySet<uint> unseen, out uint unknownRelation, out bool malformed)
     {
         unknownRelation = 0;
         malformed = true;
@@ -25,7 +25,6 @@ public static class MaskPlanner
         var formats = new short[count];
         var hashKeys = new byte[count][];
         string? refusal = null;
-        var snapshot = context.Snapshot;
         int pos = 2;
         for (int i = 0; i < count; i++)
         {

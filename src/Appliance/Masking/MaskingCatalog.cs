@@ -48,6 +48,9 @@ public sealed class MaskingCatalog : IAsyncDisposable
         return snapshot is not null && snapshot.Generation == Interlocked.Read(ref _generation) && SameColumns(columns) ? snapshot : null;
     }
 
+    /// <summary>The newest snapshot loaded, stale or not (null before the first load). Results are planned with it: a relation it does not know makes the session reload.</summary>
+    public CatalogSnapshot? Latest => Volatile.Read(ref _snapshot);
+
     /// <summary>Marks the snapshot stale: the next session or result that needs it reloads it.</summary>
     public void Invalidate() => Interlocked.Increment(ref _generation);
 
@@ -186,12 +189,17 @@ public sealed class MaskingCatalog : IAsyncDisposable
 
         var builtin = new HashSet<string>(StringComparer.Ordinal);
         var user = new HashSet<string>(StringComparer.Ordinal);
+        // Thousands of builtin names change only with the server: keep one set while they stay the same.
         await using (var command = new NpgsqlCommand(FunctionsSql, connection, transaction))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct)) (reader.GetBoolean(1) ? builtin : user).Add(reader.GetString(0));
         }
 
+        if (_snapshot?.BuiltinFunctions is { } previous && previous.SetEquals(builtin))
+        {
+            builtin = previous;
+        }
         var list = relations.Select(r => new CatalogRelation(r.Key, r.Value.Name, r.Value.Columns, r.Value.Masked)).ToList();
         return new CatalogSnapshot(generation, list, views, known, builtin, user);
     }

@@ -6,9 +6,10 @@ namespace Appliance.Masking;
 /// <param name="Derived">For result columns with no source table (expressions): the mask, when the statement could read a masked column.</param>
 /// <param name="Copy">For COPY of a masked table TO STDOUT: its columns and format.</param>
 /// <param name="Scrub">Errors replace their text: a cast error would quote the value.</param>
-public sealed record MaskContext(SessionMasks Masks, CatalogSnapshot Snapshot, MaskStrategy? Derived, CopyMask? Copy, bool Scrub)
+/// <remarks>It holds no catalog snapshot: results are planned with the newest one, so a waiting statement pins none.</remarks>
+public sealed record MaskContext(SessionMasks Masks, MaskStrategy? Derived, CopyMask? Copy, bool Scrub)
 {
-    public MaskContext Merge(MaskContext other) => new(other.Masks, other.Snapshot,
+    public MaskContext Merge(MaskContext other) => new(other.Masks,
         Derived is { } d ? (other.Derived is { } o ? d.Strongest(o) : d) : other.Derived,
         other.Copy ?? Copy, Scrub || other.Scrub);
 }
@@ -53,7 +54,7 @@ internal sealed class MaskingGate(SessionMasks masks, CatalogSnapshot snapshot)
     public string? Check(ReadOnlySpan<byte> statement, SqlLexerOptions options, SqlStatementInfo info, IReadOnlyList<string> read, IReadOnlyList<string> written,
         IReadOnlyList<(string? Schema, string Name, bool Attribute)> functions, out MaskContext context)
     {
-        context = new MaskContext(masks, snapshot, null, null, false);
+        context = new MaskContext(masks, null, null, false);
         var cls = info.Class == SqlStatementClass.Prepare ? info.InnerClass : info.Class;
         if (cls is SqlStatementClass.Do)
         {
@@ -149,7 +150,7 @@ internal sealed class MaskingGate(SessionMasks masks, CatalogSnapshot snapshot)
 
     private string? CheckCopy(List<Token> tokens, SqlStatementInfo info, IReadOnlyList<string> read, out MaskContext context)
     {
-        context = new MaskContext(masks, snapshot, null, null, true);
+        context = new MaskContext(masks, null, null, true);
         if ((info.Flags & (SqlStatementFlags.CopyProgram | SqlStatementFlags.CopyServerFile)) != 0)
         {
             return "statement refused: COPY of a masked table to a file or program would bypass masking";

@@ -44,7 +44,6 @@ internal sealed partial class PgSession
     private bool _copyHeaderPending;
     private bool _suppressUntilReady;
     private byte[]? _replacement;
-    private CatalogSnapshot? _freshSnapshot;
     private Task<string?>? _upstreamWait;
 
     /// <summary>At login: turns tracking on when masks apply to this principal, and loads the catalog they need.</summary>
@@ -91,10 +90,8 @@ internal sealed partial class PgSession
             _clientWait = LoadCatalogAsync(0, 0);
             return PgFrameAction.Hold;
         }
-        if (_gate!.Masking is not { } gate || !ReferenceEquals(gate.Masks, masks) || !ReferenceEquals(gate.Snapshot, snapshot))
-        {
-            _gate.Masking = new MaskingGate(masks, snapshot);
-        }
+        // Made per decision and dropped after it (DecideSql): a session keeps no snapshot alive.
+        _gate!.Masking = new MaskingGate(masks, snapshot);
         return PgFrameAction.Forward;
     }
 
@@ -109,7 +106,6 @@ internal sealed partial class PgSession
                 // Invisible to another connection: made by this session's open transaction.
                 _unseenRelations.Add(relation);
             }
-            _freshSnapshot = snapshot;
             return null;
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException or IOException)
@@ -353,11 +349,7 @@ internal sealed partial class PgSession
         MaskPlan plan = MaskPlan.None;
         if (context is not null)
         {
-            if (_freshSnapshot is { } fresh && fresh.Generation > context.Snapshot.Generation)
-            {
-                context = context with { Snapshot = fresh };
-            }
-            var built = MaskPlanner.Build(Linear(frame.Payload), context, _hashKeys!, _unseenRelations, out uint unknown, out bool malformed);
+            var built = MaskPlanner.Build(Linear(frame.Payload), context, _target!.Catalog.Latest!, _hashKeys!, _unseenRelations, out uint unknown, out bool malformed);
             if (built is null)
             {
                 if (malformed)
