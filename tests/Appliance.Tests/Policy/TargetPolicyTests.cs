@@ -156,12 +156,18 @@ public sealed class TargetPolicyTests
         Range[] tables = [0..16, 16..29];
         Range[] functions = [29..34];
         var facts = new StatementFacts(StatementClass.Select, names, tables, functions, true);
-        policy.Decide(applies, in facts);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        // Steady state: the runtime's tiering may allocate on this thread while it promotes the method (once, at a
+        // call-count threshold), so one of a few rounds of 1000 decisions must allocate nothing.
+        long least = long.MaxValue;
+        for (int round = 0; round < 5 && least > 0; round++)
         {
-            Assert.True(policy.Decide(applies, in facts).IsAllowed);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                Assert.True(policy.Decide(applies, in facts).IsAllowed);
+            }
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, least);
     }
 }
