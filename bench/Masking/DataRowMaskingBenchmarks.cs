@@ -31,7 +31,7 @@ public class DataRowMaskingBenchmarks
     private static MaskPlan Plan(MaskStrategy strategy) => MaskPlanFor([false, false, false, true], strategy);
 
     private static MaskPlan MaskPlanFor(bool[] masked, MaskStrategy strategy)
-        => new(masked, masked.Select(_ => strategy).ToArray(), [23, 23, 23, 1042], [0, 0, 0, 0], masked.Select(_ => new byte[32]).ToArray(), null);
+        => new(masked, masked.Select(_ => strategy).ToArray(), [23, 23, 23, 1042], [0, 0, 0, 0], masked.Select(_ => (System.Security.Cryptography.IncrementalHash?)ValueMasker.Hmac(new byte[32])).ToArray(), null);
 
     private static byte[] Row(params string[] values)
     {

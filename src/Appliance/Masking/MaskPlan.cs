@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Security.Cryptography;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -15,35 +16,30 @@ public sealed class MaskPlan
 
     private readonly MaskStrategy[] _strategies;
     private readonly MaskedType[] _types;
-    private readonly byte[][] _keys;
-    // One HMAC per distinct key, made when the plan is: a plan is used by one session's upstream side only.
-    private readonly System.Security.Cryptography.IncrementalHash?[] _hmacs;
+    // Per column, for hash masks: the session's HMAC for the column's scope (used by its upstream side only).
+    private readonly IncrementalHash?[] _hmacs;
 
-    public MaskPlan(bool[] masked, MaskStrategy[] strategies, uint[] typeOids, short[] formats, byte[][] keys, string? refusal)
+    public MaskPlan(bool[] masked, MaskStrategy[] strategies, uint[] typeOids, short[] formats, IncrementalHash?[] hmacs, string? refusal)
     {
         Masked = masked;
         _strategies = strategies;
         TypeOids = typeOids;
-        _keys = keys;
+        _hmacs = hmacs;
         Refusal = refusal;
         _types = new MaskedType[masked.Length];
-        _hmacs = new System.Security.Cryptography.IncrementalHash?[masked.Length];
         Formats = formats;
-        var byKey = new Dictionary<byte[], System.Security.Cryptography.IncrementalHash>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < masked.Length; i++)
         {
             _types[i] = ValueMasker.TypeOf(typeOids[i], formats[i]);
             HasMasks |= masked[i];
-            if (masked[i] && strategies[i].Kind == MaskKind.Hash)
-            {
-                if (!byKey.TryGetValue(keys[i], out var hmac))
-                {
-                    byKey[keys[i]] = hmac = ValueMasker.Hmac(keys[i]);
-                }
-                _hmacs[i] = hmac;
-            }
+            DependsOnFormat |= masked[i] && typeOids[i] == JsonbOid;
         }
     }
+
+    private const uint JsonbOid = 3802;
+
+    /// <summary>Only a masked jsonb column is written differently in binary (a version byte first).</summary>
+    private bool DependsOnFormat { get; }
 
     public bool[] Masked { get; }
     public uint[] TypeOids { get; }
@@ -56,13 +52,13 @@ public sealed class MaskPlan
     /// <summary>The same columns with the result formats of a Bind (0 codes: all text; 1: all alike; else one per column).</summary>
     public MaskPlan WithFormats(short[] bindFormats)
     {
-        if (!HasMasks) return this;
+        if (!DependsOnFormat) return this;
         var formats = new short[Masked.Length];
         for (int i = 0; i < formats.Length; i++)
         {
             formats[i] = bindFormats.Length switch { 0 => (short)0, 1 => bindFormats[0], _ => i < bindFormats.Length ? bindFormats[i] : (short)0 };
         }
-        return new MaskPlan(Masked, _strategies, TypeOids, formats, _keys, Refusal);
+        return new MaskPlan(Masked, _strategies, TypeOids, formats, _hmacs, Refusal);
     }
 
     /// <summary>Bytes a masked message may need for a payload of <paramref name="length"/> bytes.</summary>
@@ -184,8 +180,6 @@ public sealed class MaskPlan
         return Math.Min(i, row.Length);
     }
 
-    /// <summary>Names the masked columns' types, for a refusal.</summary>
-    public static string Describe(string column, uint typeOid) => $"column \"{column}\" (type oid {typeOid})";
 }
 
 /// <summary>A COPY TO STDOUT's row format, read from its options.</summary>

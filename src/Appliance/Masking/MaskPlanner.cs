@@ -23,7 +23,7 @@ public static class MaskPlanner
         var strategies = new MaskStrategy[count];
         var types = new uint[count];
         var formats = new short[count];
-        var hashKeys = new byte[count][];
+        var hmacs = new System.Security.Cryptography.IncrementalHash?[count];
         string? refusal = null;
         int pos = 2;
         for (int i = 0; i < count; i++)
@@ -70,7 +70,7 @@ public static class MaskPlanner
             {
                 masked[i] = true;
                 strategies[i] = chosen;
-                hashKeys[i] = keys.For(chosen.Scope);
+                hmacs[i] = chosen.Kind == MaskKind.Hash ? keys.Hmac(chosen.Scope) : null;
                 if (chosen.RefuseUnsupported && ValueMasker.TypeOf(types[i], formats[i]) == MaskedType.Unsupported)
                 {
                     refusal ??= $"result refused: column \"{Encoding.UTF8.GetString(name)}\" is masked, and its type (oid {types[i]}) cannot carry a mask";
@@ -78,7 +78,7 @@ public static class MaskPlanner
             }
         }
         malformed = pos != payload.Length;
-        return malformed ? null : new MaskPlan(masked, strategies, types, formats, hashKeys, refusal);
+        return malformed ? null : new MaskPlan(masked, strategies, types, formats, hmacs, refusal);
     }
 
     /// <summary>The plan for a COPY's rows (text or CSV: every field is text).</summary>
@@ -87,7 +87,7 @@ public static class MaskPlanner
         int n = copy.Columns.Length;
         var masked = copy.Strategies.Select(s => s is not null).ToArray();
         var strategies = copy.Strategies.Select(s => s ?? default).ToArray();
-        var hashKeys = copy.Strategies.Select(s => keys.For(s?.Scope ?? HashScope.Target)).ToArray();
-        return new MaskPlan(masked, strategies, Enumerable.Repeat(25u, n).ToArray(), new short[n], hashKeys, null);
+        var hmacs = copy.Strategies.Select(s => s is { Kind: MaskKind.Hash } hash ? keys.Hmac(hash.Scope) : null).ToArray();
+        return new MaskPlan(masked, strategies, Enumerable.Repeat(25u, n).ToArray(), new short[n], hmacs, null);
     }
 }

@@ -43,12 +43,15 @@ public sealed class MaskingKeys(byte[] secret)
     }));
 }
 
-/// <summary>One session's hash keys, one per scope, derived once at session start.</summary>
+/// <summary>
+/// One session's hash keys, one per scope, derived at session start, each with its HMAC made on first use and
+/// reused for every value after: setting an HMAC key up costs more than hashing a value. Used by the
+/// session's upstream side only.
+/// </summary>
 public sealed class SessionHashKeys(MaskingKeys keys, string target, long session)
 {
-    private readonly byte[] _target = keys.For(HashScope.Target, target, session);
-    private readonly byte[] _global = keys.For(HashScope.Global, target, session);
-    private readonly byte[] _session = keys.For(HashScope.Session, target, session);
+    private readonly IncrementalHash?[] _hmacs = new IncrementalHash?[3];
 
-    public byte[] For(HashScope scope) => scope switch { HashScope.Global => _global, HashScope.Session => _session, _ => _target };
+    public IncrementalHash Hmac(HashScope scope)
+        => _hmacs[(int)scope] ??= ValueMasker.Hmac(keys.For(scope, target, session));
 }

@@ -27,7 +27,6 @@ internal static class StatementTokens
             {
                 SqlTokenKind.Identifier => Encoding.UTF8.GetString(raw).ToLowerInvariant(),
                 SqlTokenKind.QuotedIdentifier => Unquote(raw),
-                SqlTokenKind.String => Encoding.UTF8.GetString(raw),
                 _ => Encoding.UTF8.GetString(raw),
             };
             tokens.Add(new Token(token.Kind, text, (token.Flags & SqlTokenFlags.UnicodeEscapes) != 0));

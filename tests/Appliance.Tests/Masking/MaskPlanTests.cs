@@ -10,7 +10,7 @@ public sealed class MaskPlanTests
     private static readonly byte[] s_key = new byte[32];
 
     private static MaskPlan Plan(bool[] masked, MaskStrategy strategy, uint type = 25, short format = 0)
-        => new(masked, masked.Select(_ => strategy).ToArray(), masked.Select(_ => type).ToArray(), masked.Select(_ => format).ToArray(), masked.Select(_ => s_key).ToArray(), null);
+        => new(masked, masked.Select(_ => strategy).ToArray(), masked.Select(_ => type).ToArray(), masked.Select(_ => format).ToArray(), masked.Select(_ => (System.Security.Cryptography.IncrementalHash?)ValueMasker.Hmac(s_key)).ToArray(), null);
 
     private static byte[] Row(params string?[] values)
     {
