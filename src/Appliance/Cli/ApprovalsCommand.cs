@@ -286,22 +286,7 @@ internal static class ApprovalsCommand
             error.WriteLine("appliance: approvals needs a valid config with admin.listen");
             return null;
         }
-        bool loopback = IPAddress.IsLoopback(endPoint.Address);
-        var caPath = Path.Combine(loaded.Config.StateDir, "tls", "ca.pem");
-        if (!loopback && File.Exists(caPath))
-        {
-            var trust = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-            trust.ImportFromPemFile(caPath);
-            handler.ServerCertificateCustomValidationCallback = (_, cert, chain, _) =>
-            {
-                chain!.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(trust);
-                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-                return chain.Build(cert!);
-            };
-        }
-        var host = endPoint.Address.Equals(IPAddress.Any) ? "127.0.0.1" : endPoint.Address.ToString();
-        return (new UriBuilder(loopback ? "http" : "https", host.Contains(':') ? $"[{host}]" : host, endPoint.Port).Uri, handler);
+        return (AdminAddress.Resolve(endPoint, loaded.Config.StateDir, handler), handler);
     }
 
     private static string Text(JsonNode? node, string name) => node?[name] is { } value ? value.ToString() : "";

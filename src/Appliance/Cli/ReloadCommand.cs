@@ -27,24 +27,9 @@ internal static class ReloadCommand
                 Console.Error.WriteLine("appliance: no token: pass --token-file or set APPLIANCE_TOKEN");
                 return 2;
             }
-            bool loopback = IPAddress.IsLoopback(endPoint.Address);
             using var handler = new HttpClientHandler();
-            var caPath = Path.Combine(loaded.Config.StateDir, "tls", "ca.pem");
-            if (!loopback && File.Exists(caPath))
-            {
-                var trust = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-                trust.ImportFromPemFile(caPath);
-                handler.ServerCertificateCustomValidationCallback = (_, cert, chain, _) =>
-                {
-                    chain!.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(trust);
-                    chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-                    return chain.Build(cert!);
-                };
-            }
             using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
-            var host = endPoint.Address.Equals(IPAddress.Any) ? "127.0.0.1" : endPoint.Address.ToString();
-            var uri = new UriBuilder(loopback ? "http" : "https", host.Contains(':') ? $"[{host}]" : host, endPoint.Port, "/v1/policy/reload").Uri;
+            var uri = new Uri(AdminAddress.Resolve(endPoint, loaded.Config.StateDir, handler), "/v1/policy/reload");
             using var request = new HttpRequestMessage(HttpMethod.Post, uri);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             try
