@@ -175,7 +175,7 @@ masked_token="$(mint --claim repository=acme/bench --claim masked=yes)"
 profiling_env=(DOTNET_PerfMapEnabled=0)
 [ -n "$profile" ] && profiling_env=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
 start_gateway() { # start_gateway CONFIG LOG: starts a gateway in the background; its pid is in $! after
-  env "${profiling_env[@]}" DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 \
+  env "${profiling_env[@]}" DOTNET_TieredPGO=1 \
     "$appliance" run --config "$1" >"$2" 2>&1 &
 }
 wait_ready() { for _ in $(seq 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$1" -d bench && return 0; sleep 0.1; done; echo "nothing listening on $1" >&2; return 1; }
@@ -206,6 +206,7 @@ npgsql_conn() { # the same, for the session driver
 secret() { [[ "$1" == gateway* ]] && echo "$token" || echo "$password"; }
 # CPU time (user+system, in clock ticks) a process has used so far.
 cpu_ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+sys_ticks() { [ -n "$1" ] && awk '{print $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # The same for the threads of a process whose name starts with $2 (the store's writer: "segment store w").
 thread_ticks() {
   local total=0 stat
@@ -236,16 +237,17 @@ run_case() {
   local name="$1"; shift
   want "$name" || return 0
   for path in direct pgbouncer gateway gateway-rec; do
-    local output tps txns pid before after cpu_us
-    pid="$(proxy_pid $path)"; before=$(cpu_ticks "$pid")
+    local output tps txns pid before after sys_before sys_after cpu_us sys_us
+    pid="$(proxy_pid $path)"; before=$(cpu_ticks "$pid"); sys_before=$(sys_ticks "$pid")
     output="$(bench "$path" "$@" -T "$duration")"
-    after=$(cpu_ticks "$pid")
+    after=$(cpu_ticks "$pid"); sys_after=$(sys_ticks "$pid")
     tps="$(echo "$output" | awk '/^tps = / {print $3; exit}')"
     txns="$(echo "$output" | awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}')"
     # Proxy CPU per transaction: steadier than TPS on a noisy machine.
     cpu_us=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
+    sys_us=$(awk -v a="$sys_after" -v b="$sys_before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
     printf '%s\t%s\t%s\t%s\n' "$name" "$path" "$tps" "$cpu_us" >>"$results"
-    printf '   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn\n' "$name" "$path" "$tps" "$cpu_us"
+    printf '   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn (kernel %s)\n' "$name" "$path" "$tps" "$cpu_us" "$sys_us"
   done
 }
 

@@ -5,7 +5,11 @@ namespace Appliance;
 
 public static class Program
 {
-    public static Task<int> Main(string[] args) => CreateRootCommand().Parse(args).InvokeAsync();
+    public static Task<int> Main(string[] args)
+    {
+        Hosting.SocketEngineDefaults.Apply();
+        return CreateRootCommand().Parse(args).InvokeAsync();
+    }
 
     /// <summary>Every verb; tests invoke it with their own output writers.</summary>
     internal static RootCommand CreateRootCommand() =>

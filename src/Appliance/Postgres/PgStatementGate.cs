@@ -169,7 +169,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     {
         var info = _info;
         _lastTableCount = 0;
-        bool reset = IsReset(statement);
+        // Only a privilege or search_path statement can be a reset: most statements skip the text scan.
+        bool reset = (info.Class == SqlStatementClass.Privilege || (info.Flags & SqlStatementFlags.SetsSearchPath) != 0) && IsReset(statement);
         _isReset = reset && info.Class == SqlStatementClass.Privilege;
         if (info.Class == SqlStatementClass.Empty)
         {

@@ -95,7 +95,6 @@ public sealed partial class UnitFileTests(SystemdFixture fx, ITestOutputHelper o
         Assert.Equal(S("AmbientCapabilities"), S("CapabilityBoundingSet"));
         Assert.Equal("no", S("MemoryDenyWriteExecute")); // the JIT writes code, then runs it
         var env = unit.Environment();
-        Assert.Equal("1", env["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"]);
         Assert.Equal("0", env["DOTNET_gcServer"]);
 
         foreach (var (key, value) in new[]
