@@ -3,7 +3,7 @@
 # through the gateway (policy on), with recording off and on, in one run, on loopback. Prints absolute figures and ratios to direct
 # and writes them as JSON (the input of load/gate.sh).
 #
-#   load/run.sh pg [--duration SECONDS] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE]
+#   load/run.sh pg [--duration SECONDS] [--rounds N] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE]
 #                  [--profile DIR [--profile-path gateway|gateway-rec]]
 #
 # Cases (CASES="select-simple latency-1c bulk scale" runs only those):
@@ -18,6 +18,8 @@
 #   scale           --sessions (2000) sessions open and idle, --busy (50) of them running point selects: TPS, and
 #                   RSS gained per session by the proxy process (load/Sessions)
 #
+# --rounds N runs each throughput case N times, the paths interleaved in every round, and reports each path's
+# median TPS and CPU: drift on a shared machine then hits every path alike.
 # --smoke checks that everything works in well under a minute (1 s per case, scale 1, 50 sessions); its
 # figures mean nothing. --profile DIR adds a profile of the gateway under pgbench -S: dotnet-counters (GC
 # counts per 10k transactions), dotnet-trace (CPU samples, top methods), perf (cpu-clock) and strace -c, of the
@@ -29,14 +31,15 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-usage="usage: load/run.sh pg [--duration S] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE] [--profile DIR [--profile-path gateway|gateway-rec]]"
+usage="usage: load/run.sh pg [--duration S] [--rounds N] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE] [--profile DIR [--profile-path gateway|gateway-rec]]"
 suite="${1:-pg}"; shift || true
 [ "$suite" = pg ] || { echo "$usage" >&2; exit 2; }
-duration=15; clients=8; scale=10; smoke=0; profile=""; profile_path=gateway; sessions=2000; busy=50; bulk_runs=5; warmup=3
+duration=15; rounds=1; clients=8; scale=10; smoke=0; profile=""; profile_path=gateway; sessions=2000; busy=50; bulk_runs=5; warmup=3
 out="$here/results/pg-$(date +%Y%m%d-%H%M%S).json"
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --clients) clients="$2"; shift 2 ;;
     --sessions) sessions="$2"; shift 2 ;;
     --busy) busy="$2"; shift 2 ;;
@@ -231,11 +234,31 @@ bench() { # bench PATH PGBENCH-ARGS...: pgbench against PATH, output on stdout, 
   echo "$output"
 }
 
-# run_case NAME PGBENCH-ARGS...: one line of results per path
+# run_case NAME PGBENCH-ARGS...: one line of results per path (the median of --rounds rounds)
 results="$work/results.tsv"; : >"$results"
 run_case() {
   local name="$1"; shift
   want "$name" || return 0
+  local round rounds_file="$work/rounds.tsv"; : >"$rounds_file"
+  for round in $(seq "$rounds"); do
+    [ "$rounds" -gt 1 ] && echo "   round $round of $rounds"
+    run_round "$name" "$@"
+  done
+  python3 - "$rounds_file" "$rounds" >>"$results" <<'PY'
+import statistics, sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
+for path in dict.fromkeys(r[1] for r in rows):
+    mine = [r for r in rows if r[1] == path]
+    tps = statistics.median(float(r[2]) for r in mine)
+    cpu = statistics.median(float(r[3]) for r in mine)
+    print(f"{mine[0][0]}\t{path}\t{tps:.1f}\t{cpu:.1f}")
+PY
+  if [ "$rounds" -gt 1 ]; then
+    awk -F'\t' -v n="$name" '$1 == n { printf "   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn (median of rounds)\n", $1, $2, $3, $4 }' "$results"
+  fi
+}
+run_round() {
+  local name="$1"; shift
   for path in direct pgbouncer gateway gateway-rec; do
     local output tps txns pid before after sys_before sys_after cpu_us sys_us
     pid="$(proxy_pid $path)"; before=$(cpu_ticks "$pid"); sys_before=$(sys_ticks "$pid")
@@ -246,7 +269,7 @@ run_case() {
     # Proxy CPU per transaction: steadier than TPS on a noisy machine.
     cpu_us=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
     sys_us=$(awk -v a="$sys_after" -v b="$sys_before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
-    printf '%s\t%s\t%s\t%s\n' "$name" "$path" "$tps" "$cpu_us" >>"$results"
+    printf '%s\t%s\t%s\t%s\n' "$name" "$path" "$tps" "$cpu_us" >>"$rounds_file"
     printf '   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn (kernel %s)\n' "$name" "$path" "$tps" "$cpu_us" "$sys_us"
   done
 }
