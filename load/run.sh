@@ -13,6 +13,8 @@
 #   connect-churn-C                                                pgbench -S -C (a new connection per transaction)
 #   recording-paired  pgbench -S (simple, extended, prepared) against the gateway and gateway-rec at the same time,
 #                   half the clients each: what recording costs in TPS and CPU µs/txn, both under the same noise
+#   policy-paired   pgbench -S (simple, extended, prepared) and -N against the gateway and a build of it that decides no
+#                   statement, at the same time, half the clients each: what the statement policy costs (--rounds times)
 #   latency-1c      pgbench -S at 1 client with --log: p50/p99 per path and µs added over direct
 #   bulk            select * from pgbench_accounts (1M rows at scale 10), time per query, and masked through the gateway
 #   scale           --sessions (2000) sessions open and idle, --busy (50) of them running point selects: TPS, and
@@ -67,7 +69,7 @@ pids=()
 cleanup() {
   # PgBouncer and PostgreSQL run under runuser when root: stop them by their own pid files, and the
   # wrappers exit with them.
-  for p in "${gw_pid:-}" "${rec_gw_pid:-}" "${scale_gw_pid:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${gw_pid:-}" "${rec_gw_pid:-}" "${nopolicy_gw_pid:-}" "${scale_gw_pid:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   [ -f "$work/pgbouncer.pid" ] && kill -INT "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
   [ -f "$work/data/postmaster.pid" ] && kill -INT "$(head -1 "$work/data/postmaster.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
@@ -83,6 +85,13 @@ echo "== building the gateway and the session driver (Release)"
 dotnet build "$root/src/Appliance" -c Release --nologo -v q >/dev/null
 dotnet build "$here/Sessions" -c Release --nologo -v q >/dev/null
 appliance="$root/src/Appliance/bin/Release/net10.0/appliance"
+if want policy-paired; then
+  # The same source built with MeasureWithoutPolicy (see Appliance.csproj), in a copy so the main build's obj/ stays.
+  echo "== building the gateway without statement policy (policy-paired only)"
+  mkdir -p "$work/nopolicy"
+  tar -C "$root" --exclude=bin --exclude=obj -cf - src Directory.Build.props Directory.Packages.props global.json .editorconfig | tar -C "$work/nopolicy" -xf -
+  dotnet build "$work/nopolicy/src/Appliance" -c Release -p:MeasureWithoutPolicy=true --nologo -v q >/dev/null
+fi
 sessions_driver="$here/Sessions/bin/Release/net10.0/appliance-load-sessions"
 
 echo "== starting PostgreSQL on 127.0.0.1:$pg_port"
@@ -186,6 +195,14 @@ start_gateway "$work/appliance.yaml" "$work/gateway.log"
 gw_pid=$!; pids+=($gw_pid)
 start_gateway "$work/appliance-rec.yaml" "$work/gateway-rec.log"
 rec_gw_pid=$!; pids+=($rec_gw_pid)
+nopolicy_port=""; nopolicy_gw_pid=""
+if want policy-paired; then
+  nopolicy_port=$(free_port)
+  gateway_config "$nopolicy_port" "$work/state-nopolicy" false >"$work/appliance-nopolicy.yaml"
+  env "${profiling_env[@]}" DOTNET_TieredPGO=1 "$work/nopolicy/src/Appliance/bin/Release/net10.0/appliance" run --config "$work/appliance-nopolicy.yaml" >"$work/gateway-nopolicy.log" 2>&1 &
+  nopolicy_gw_pid=$!; pids+=($nopolicy_gw_pid)
+  wait_ready "$nopolicy_port"
+fi
 wait_ready "$gw_port"
 wait_ready "$rec_port"
 wait_ready "$bouncer_port"
@@ -197,6 +214,7 @@ conn() { # conn direct|pgbouncer|gateway
     pgbouncer) echo "host=127.0.0.1 port=$bouncer_port dbname=bench user=bench sslmode=disable" ;;
     gateway) echo "host=127.0.0.1 port=$gw_port dbname=bench user=ci sslmode=disable" ;;
     gateway-rec) echo "host=127.0.0.1 port=$rec_port dbname=bench user=ci sslmode=disable" ;;
+    gateway-nopolicy) echo "host=127.0.0.1 port=$nopolicy_port dbname=bench user=ci sslmode=disable" ;;
   esac
 }
 npgsql_conn() { # the same, for the session driver
@@ -222,6 +240,7 @@ proxy_pid() {
   case "$1" in
     gateway) echo "$gw_pid" ;;
     gateway-rec) echo "$rec_gw_pid" ;;
+    gateway-nopolicy) echo "$nopolicy_gw_pid" ;;
     pgbouncer) [ -n "$bouncer_pid" ] || bouncer_pid="$(cat "$work/pgbouncer.pid")"; echo "$bouncer_pid" ;;
     *) echo "" ;;
   esac
@@ -275,7 +294,8 @@ run_round() {
 }
 
 echo "== warming up each path (JIT tiering, connection caches)"
-for path in direct pgbouncer gateway gateway-rec; do
+warm=(direct pgbouncer gateway gateway-rec); [ -n "$nopolicy_gw_pid" ] && warm+=(gateway-nopolicy)
+for path in "${warm[@]}"; do
   PGPASSWORD="$(secret $path)" pgbench -n -S -c "$clients" -j 2 -T "$warmup" "$(conn $path)" >/dev/null 2>&1 || true
 done
 echo "== throughput (each case ${duration}s per path)"
@@ -286,35 +306,62 @@ run_case "tpcb-like-N"     -N -M simple   -c "$clients" -j 2
 run_case "select-simple-32c" -S -M simple -c 32 -j 2
 run_case "connect-churn-C" -S -M simple -C -c 4 -j 2
 
+# pair_run PATH_A PATH_B PGBENCH-ARGS...: pgbench against both paths at the same moment; writes
+# "tps cpu_us_per_txn transactions" of A, then of B, to $work/pair.out. Whatever else the machine runs then hits
+# both alike, so their ratio is the steadiest comparison there is here.
+pair_run() {
+  local a="$1" b="$2"; shift 2
+  local pa pb ba bb p1 p2
+  pa="$(proxy_pid "$a")"; pb="$(proxy_pid "$b")"; ba=$(cpu_ticks "$pa"); bb=$(cpu_ticks "$pb")
+  PGPASSWORD="$(secret "$a")" pgbench -n "$@" "$(conn "$a")" >"$work/pair-a.txt" 2>&1 &
+  p1=$!
+  PGPASSWORD="$(secret "$b")" pgbench -n "$@" "$(conn "$b")" >"$work/pair-b.txt" 2>&1 &
+  p2=$!
+  wait "$p1" || { cat "$work/pair-a.txt" >&2; exit 1; }
+  wait "$p2" || { cat "$work/pair-b.txt" >&2; exit 1; }
+  { pair_side "$work/pair-a.txt" "$ba" "$(cpu_ticks "$pa")"; echo -n " "; pair_side "$work/pair-b.txt" "$bb" "$(cpu_ticks "$pb")"; echo; } >"$work/pair.out"
+}
+pair_side() { # pair_side PGBENCH-OUTPUT TICKS-BEFORE TICKS-AFTER
+  local tps txns
+  tps="$(awk '/^tps = / {print $3; exit}' "$1")"
+  txns="$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}' "$1")"
+  awk -v tps="$tps" -v a="$3" -v b="$2" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { printf "%s %.1f %d", tps, (t > 0 ? (a - b) * 1e6 / hz / t : 0), t }'
+}
+
 # What recording costs, measured side by side: the gateway without and with recording under the same pgbench
 # load at the same time (half the clients each), so a change in what else the machine runs hits both alike.
 paired="$work/paired.tsv"; : >"$paired"
 if want recording-paired; then
   echo "== recording cost, side by side: gateway and gateway-rec at once, $((clients / 2)) clients each, ${duration}s per mode"
   for mode in simple extended prepared; do
-    b1=$(cpu_ticks "$gw_pid"); b2=$(cpu_ticks "$rec_gw_pid"); bw=$(thread_ticks "$rec_gw_pid" "segment store")
-    PGPASSWORD="$token" pgbench -n -S -M "$mode" -c $((clients / 2)) -j 1 -T "$duration" "$(conn gateway)" >"$work/paired-gw.txt" 2>&1 &
-    p1=$!
-    PGPASSWORD="$token" pgbench -n -S -M "$mode" -c $((clients / 2)) -j 1 -T "$duration" "$(conn gateway-rec)" >"$work/paired-rec.txt" 2>&1 &
-    p2=$!
-    wait "$p1" || { cat "$work/paired-gw.txt" >&2; exit 1; }
-    wait "$p2" || { cat "$work/paired-rec.txt" >&2; exit 1; }
-    a1=$(cpu_ticks "$gw_pid"); a2=$(cpu_ticks "$rec_gw_pid"); aw=$(thread_ticks "$rec_gw_pid" "segment store")
-    for side in gw rec; do
-      side_out="$work/paired-$side.txt"
-      tps="$(awk '/^tps = / {print $3; exit}' "$side_out")"
-      txns="$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}' "$side_out")"
-      if [ "$side" = gw ]; then before=$b1; after=$a1; else before=$b2; after=$a2; fi
-      cpu_us=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
-      printf '%s\t%s\t%s\t%s\n' "$mode" "$side" "$tps" "$cpu_us" >>"$paired"
-    done
+    bw=$(thread_ticks "$rec_gw_pid" "segment store")
+    pair_run gateway gateway-rec -S -M "$mode" -c $((clients / 2)) -j 1 -T "$duration"
+    aw=$(thread_ticks "$rec_gw_pid" "segment store")
+    read -r gt gc _ rt rc rtx <"$work/pair.out"
     # The store's writer thread alone, per recorded transaction.
-    txns="$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}' "$work/paired-rec.txt")"
-    cpu_us=$(awk -v a="$aw" -v b="$bw" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
-    printf '%s\t%s\t%s\t%s\n' "$mode" "writer" 0 "$cpu_us" >>"$paired"
-    awk -F'\t' -v m="$mode" '$1 == m { tps[$2] = $3; cpu[$2] = $4 } END {
+    wc=$(awk -v a="$aw" -v b="$bw" -v t="$rtx" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
+    printf '%s\t%s\t%s\t%s\n' "$mode" gw "$gt" "$gc" "$mode" rec "$rt" "$rc" "$mode" writer 0 "$wc" >>"$paired"
+    awk -v m="$mode" -v gt="$gt" -v gc="$gc" -v rt="$rt" -v rc="$rc" -v wc="$wc" 'BEGIN {
       printf "   -S -M %-9s gateway %8.0f tps %5.1f us/txn   gateway-rec %8.0f tps %5.1f us/txn (writer thread %.1f)   rec/gw tps %.2f, cpu %.2f\n",
-        m, tps["gw"], cpu["gw"], tps["rec"], cpu["rec"], cpu["writer"], tps["rec"] / tps["gw"], cpu["rec"] / cpu["gw"] }' "$paired"
+        m, gt, gc, rt, rc, wc, rt / gt, rc / gc }'
+  done
+fi
+
+# What the statement policy costs, side by side: the gateway and the same build with MeasureWithoutPolicy (no
+# statement classified or decided) under the same load at the same time, --rounds times per mode.
+policy_paired="$work/policy-paired.tsv"; : >"$policy_paired"
+if want policy-paired; then
+  echo "== policy cost, side by side: gateway and gateway-nopolicy at once, $((clients / 2)) clients each, ${duration}s per mode, $rounds round(s)"
+  for round in $(seq "$rounds"); do
+    for mode in simple extended prepared N; do
+      if [ "$mode" = N ]; then args=(-N -M simple); else args=(-S -M "$mode"); fi
+      pair_run gateway gateway-nopolicy "${args[@]}" -c $((clients / 2)) -j 1 -T "$duration"
+      read -r ont onc _ offt offc _ <"$work/pair.out"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$round" "$ont" "$onc" "$offt" "$offc" >>"$policy_paired"
+      awk -v m="$mode" -v r="$round" -v a="$ont" -v ac="$onc" -v b="$offt" -v bc="$offc" 'BEGIN {
+        printf "   %-9s round %d   policy on %8.0f tps %5.1f us/txn   off %8.0f tps %5.1f us/txn   on/off tps %.3f, cpu %.3f\n",
+          m, r, a, ac, b, bc, a / b, ac / bc }'
+    done
   done
 fi
 
@@ -473,10 +520,10 @@ PY
   echo "   wrote $profile/{counters.json,gateway.nettrace,trace-top.txt,perf-top.txt,strace.txt}"
 fi
 
-python3 - "$results" "$latency" "$bulk" "$scale_results" "$profile_json" "$out" "$duration" "$clients" "$smoke" "$paired" <<'PY'
-import json, sys
-results, latency, bulk, scale, profile, out, duration, clients, smoke, paired = sys.argv[1:11]
-report = {"duration_s": int(duration), "clients": int(clients), "smoke": smoke == "1", "cases": {}}
+python3 - "$results" "$latency" "$bulk" "$scale_results" "$profile_json" "$out" "$duration" "$clients" "$smoke" "$paired" "$policy_paired" "$rounds" <<'PY'
+import json, statistics, sys
+results, latency, bulk, scale, profile, out, duration, clients, smoke, paired, policy_paired, rounds = sys.argv[1:13]
+report = {"duration_s": int(duration), "rounds": int(rounds), "clients": int(clients), "smoke": smoke == "1", "cases": {}}
 
 rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
 cases, cpu = {}, {}
@@ -517,6 +564,20 @@ if pairs:
                                             "tps_ratio": round(rt / gt, 3), "cpu_ratio": round(rc / gc, 3) if gc else None}
         print(f"   -S -M {mode:9} tps {gt:8.0f} -> {rt:8.0f} ({rt / gt:.2f}x), CPU {gc:5.1f} -> {rc:5.1f} us/txn ({rc / gc:.2f}x),"
               f" of which the store's writer thread {wc:.1f}")
+
+policy = {}
+for line in open(policy_paired):
+    mode, _, on_tps, on_cpu, off_tps, off_cpu = line.rstrip("\n").split("\t")
+    policy.setdefault(mode, []).append((float(on_tps) / float(off_tps), float(on_cpu) / float(off_cpu) if float(off_cpu) else 0))
+if policy:
+    report["policy_paired"] = {}
+    print("\npolicy cost, gateway with and without statement policy side by side (median of rounds):")
+    for mode, values in policy.items():
+        tps_ratio = statistics.median(v[0] for v in values); cpu_ratio = statistics.median(v[1] for v in values)
+        report["policy_paired"][mode] = {"tps_ratio": round(tps_ratio, 3), "cpu_ratio": round(cpu_ratio, 3),
+                                         "tps_ratios": [round(v[0], 3) for v in values]}
+        label = "-N" if mode == "N" else f"-S -M {mode}"
+        print(f"   {label:18} policy on / off: tps {tps_ratio:.3f} (rounds {', '.join(f'{v[0]:.3f}' for v in values)}), cpu per txn {cpu_ratio:.3f}")
 
 lat = {}
 for line in open(latency):

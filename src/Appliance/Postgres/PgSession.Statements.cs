@@ -89,6 +89,10 @@ internal sealed partial class PgSession
     /// <summary>The statement-policy hook: every statement text reaching the upstream passes here.</summary>
     private Refusal? DecideSql(ReadOnlySpan<byte> sql)
     {
+#if MEASURE_WITHOUT_POLICY
+        // load/run.sh's policy-paired case: the same gateway with nothing classified or decided.
+        if (!sql.IsEmpty || sql.IsEmpty) return null;
+#endif
         _gate!.StandardConformingStrings = _standardConformingStrings;
         var refusal = _gate.Decide(sql);
         _gate.Masking = null;
