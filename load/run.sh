@@ -13,8 +13,8 @@
 #   connect-churn-C                                                pgbench -S -C (a new connection per transaction)
 #   recording-paired  pgbench -S (simple, extended, prepared) against the gateway and gateway-rec at the same time,
 #                   half the clients each: what recording costs in TPS and CPU µs/txn, both under the same noise
-#   policy-paired   pgbench -S (simple, extended, prepared) and -N against the gateway and a build of it that decides no
-#                   statement, at the same time, half the clients each: what the statement policy costs (--rounds times)
+#   policy-ab       pgbench -S (simple, extended, prepared) and -N through the gateway and through a build of it that
+#                   decides no statement, in turns, --rounds times: what the statement policy costs
 #   latency-1c      pgbench -S at 1 client with --log: p50/p99 per path and µs added over direct
 #   bulk            select * from pgbench_accounts (1M rows at scale 10), time per query, and masked through the gateway
 #   scale           --sessions (2000) sessions open and idle, --busy (50) of them running point selects: TPS, and
@@ -85,9 +85,9 @@ echo "== building the gateway and the session driver (Release)"
 dotnet build "$root/src/Appliance" -c Release --nologo -v q >/dev/null
 dotnet build "$here/Sessions" -c Release --nologo -v q >/dev/null
 appliance="$root/src/Appliance/bin/Release/net10.0/appliance"
-if want policy-paired; then
+if want policy-ab; then
   # The same source built with MeasureWithoutPolicy (see Appliance.csproj), in a copy so the main build's obj/ stays.
-  echo "== building the gateway without statement policy (policy-paired only)"
+  echo "== building the gateway without statement policy (policy-ab only)"
   mkdir -p "$work/nopolicy"
   tar -C "$root" --exclude=bin --exclude=obj -cf - src Directory.Build.props Directory.Packages.props global.json .editorconfig | tar -C "$work/nopolicy" -xf -
   dotnet build "$work/nopolicy/src/Appliance" -c Release -p:MeasureWithoutPolicy=true --nologo -v q >/dev/null
@@ -196,7 +196,7 @@ gw_pid=$!; pids+=($gw_pid)
 start_gateway "$work/appliance-rec.yaml" "$work/gateway-rec.log"
 rec_gw_pid=$!; pids+=($rec_gw_pid)
 nopolicy_port=""; nopolicy_gw_pid=""
-if want policy-paired; then
+if want policy-ab; then
   nopolicy_port=$(free_port)
   gateway_config "$nopolicy_port" "$work/state-nopolicy" false >"$work/appliance-nopolicy.yaml"
   env "${profiling_env[@]}" DOTNET_TieredPGO=1 "$work/nopolicy/src/Appliance/bin/Release/net10.0/appliance" run --config "$work/appliance-nopolicy.yaml" >"$work/gateway-nopolicy.log" 2>&1 &
@@ -279,18 +279,23 @@ PY
 run_round() {
   local name="$1"; shift
   for path in direct pgbouncer gateway gateway-rec; do
-    local output tps txns pid before after sys_before sys_after cpu_us sys_us
-    pid="$(proxy_pid $path)"; before=$(cpu_ticks "$pid"); sys_before=$(sys_ticks "$pid")
-    output="$(bench "$path" "$@" -T "$duration")"
-    after=$(cpu_ticks "$pid"); sys_after=$(sys_ticks "$pid")
-    tps="$(echo "$output" | awk '/^tps = / {print $3; exit}')"
-    txns="$(echo "$output" | awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}')"
-    # Proxy CPU per transaction: steadier than TPS on a noisy machine.
-    cpu_us=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
-    sys_us=$(awk -v a="$sys_after" -v b="$sys_before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
-    printf '%s\t%s\t%s\t%s\n' "$name" "$path" "$tps" "$cpu_us" >>"$rounds_file"
-    printf '   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn (kernel %s)\n' "$name" "$path" "$tps" "$cpu_us" "$sys_us"
+    measure "$path" "$@"
+    printf '%s\t%s\t%s\t%s\n' "$name" "$path" "$m_tps" "$m_cpu" >>"$rounds_file"
+    printf '   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn (kernel %s)\n' "$name" "$path" "$m_tps" "$m_cpu" "$m_sys"
   done
+}
+# measure PATH PGBENCH-ARGS...: one pgbench run of --duration; sets m_tps, and the proxy's CPU µs per
+# transaction (m_cpu, steadier than TPS on a noisy machine) and the kernel's share of it (m_sys).
+measure() {
+  local path="$1"; shift
+  local output txns pid before after sys_before sys_after
+  pid="$(proxy_pid "$path")"; before=$(cpu_ticks "$pid"); sys_before=$(sys_ticks "$pid")
+  output="$(bench "$path" "$@" -T "$duration")"
+  after=$(cpu_ticks "$pid"); sys_after=$(sys_ticks "$pid")
+  m_tps="$(echo "$output" | awk '/^tps = / {print $3; exit}')"
+  txns="$(echo "$output" | awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}')"
+  m_cpu=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
+  m_sys=$(awk -v a="$sys_after" -v b="$sys_before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
 }
 
 echo "== warming up each path (JIT tiering, connection caches)"
@@ -347,17 +352,20 @@ if want recording-paired; then
   done
 fi
 
-# What the statement policy costs, side by side: the gateway and the same build with MeasureWithoutPolicy (no
-# statement classified or decided) under the same load at the same time, --rounds times per mode.
-policy_paired="$work/policy-paired.tsv"; : >"$policy_paired"
-if want policy-paired; then
-  echo "== policy cost, side by side: gateway and gateway-nopolicy at once, $((clients / 2)) clients each, ${duration}s per mode, $rounds round(s)"
+# What the statement policy costs: the gateway and the same build with MeasureWithoutPolicy (no statement
+# classified or decided), one after the other, in turns (on-off, then off-on: drift hits both alike), --rounds times.
+policy_ab="$work/policy-ab.tsv"; : >"$policy_ab"
+if want policy-ab; then
+  echo "== policy cost: gateway and gateway-nopolicy in turns, $clients clients, ${duration}s each, $rounds round(s)"
   for round in $(seq "$rounds"); do
     for mode in simple extended prepared N; do
       if [ "$mode" = N ]; then args=(-N -M simple); else args=(-S -M "$mode"); fi
-      pair_run gateway gateway-nopolicy "${args[@]}" -c $((clients / 2)) -j 1 -T "$duration"
-      read -r ont onc _ offt offc _ <"$work/pair.out"
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$round" "$ont" "$onc" "$offt" "$offc" >>"$policy_paired"
+      order=(gateway gateway-nopolicy); [ $((round % 2)) -eq 0 ] && order=(gateway-nopolicy gateway)
+      for path in "${order[@]}"; do
+        measure "$path" "${args[@]}" -c "$clients" -j 2
+        if [ "$path" = gateway ]; then ont=$m_tps; onc=$m_cpu; else offt=$m_tps; offc=$m_cpu; fi
+      done
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$round" "$ont" "$onc" "$offt" "$offc" >>"$policy_ab"
       awk -v m="$mode" -v r="$round" -v a="$ont" -v ac="$onc" -v b="$offt" -v bc="$offc" 'BEGIN {
         printf "   %-9s round %d   policy on %8.0f tps %5.1f us/txn   off %8.0f tps %5.1f us/txn   on/off tps %.3f, cpu %.3f\n",
           m, r, a, ac, b, bc, a / b, ac / bc }'
@@ -520,9 +528,9 @@ PY
   echo "   wrote $profile/{counters.json,gateway.nettrace,trace-top.txt,perf-top.txt,strace.txt}"
 fi
 
-python3 - "$results" "$latency" "$bulk" "$scale_results" "$profile_json" "$out" "$duration" "$clients" "$smoke" "$paired" "$policy_paired" "$rounds" <<'PY'
+python3 - "$results" "$latency" "$bulk" "$scale_results" "$profile_json" "$out" "$duration" "$clients" "$smoke" "$paired" "$policy_ab" "$rounds" <<'PY'
 import json, statistics, sys
-results, latency, bulk, scale, profile, out, duration, clients, smoke, paired, policy_paired, rounds = sys.argv[1:13]
+results, latency, bulk, scale, profile, out, duration, clients, smoke, paired, policy_ab, rounds = sys.argv[1:13]
 report = {"duration_s": int(duration), "rounds": int(rounds), "clients": int(clients), "smoke": smoke == "1", "cases": {}}
 
 rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
@@ -566,15 +574,15 @@ if pairs:
               f" of which the store's writer thread {wc:.1f}")
 
 policy = {}
-for line in open(policy_paired):
+for line in open(policy_ab):
     mode, _, on_tps, on_cpu, off_tps, off_cpu = line.rstrip("\n").split("\t")
     policy.setdefault(mode, []).append((float(on_tps) / float(off_tps), float(on_cpu) / float(off_cpu) if float(off_cpu) else 0))
 if policy:
-    report["policy_paired"] = {}
-    print("\npolicy cost, gateway with and without statement policy side by side (median of rounds):")
+    report["policy_ab"] = {}
+    print("\npolicy cost, gateway with and without statement policy in turns (median of rounds):")
     for mode, values in policy.items():
         tps_ratio = statistics.median(v[0] for v in values); cpu_ratio = statistics.median(v[1] for v in values)
-        report["policy_paired"][mode] = {"tps_ratio": round(tps_ratio, 3), "cpu_ratio": round(cpu_ratio, 3),
+        report["policy_ab"][mode] = {"tps_ratio": round(tps_ratio, 3), "cpu_ratio": round(cpu_ratio, 3),
                                          "tps_ratios": [round(v[0], 3) for v in values]}
         label = "-N" if mode == "N" else f"-S -M {mode}"
         print(f"   {label:18} policy on / off: tps {tps_ratio:.3f} (rounds {', '.join(f'{v[0]:.3f}' for v in values)}), cpu per txn {cpu_ratio:.3f}")

@@ -90,7 +90,7 @@ internal sealed partial class PgSession
     private Refusal? DecideSql(ReadOnlySpan<byte> sql)
     {
 #if MEASURE_WITHOUT_POLICY
-        // load/run.sh's policy-paired case: the same gateway with nothing classified or decided.
+        // load/run.sh's policy-ab case: the same gateway with nothing classified or decided.
         if (!sql.IsEmpty || sql.IsEmpty) return null;
 #endif
         _gate!.StandardConformingStrings = _standardConformingStrings;
