@@ -56,7 +56,8 @@ public class PgStatementGateBenchmarks
                 },
             ],
         };
-        _gate = new PgStatementGate(new SessionPolicy(new PolicyStore(config), "bench", ["test"]), searchPathChangedAtStartup: false);
+        _gate = new PgStatementGate(new SessionPolicy(new PolicyStore(config), "bench", ["test"]));
+        _gate.UseSearchSchemas(["public"]);
     }
 
     [Benchmark(Baseline = true)]

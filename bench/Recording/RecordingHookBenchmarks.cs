@@ -57,8 +57,10 @@ public class RecordingHookBenchmarks
             ],
         };
         var policy = new PolicyStore(appliance);
-        _plain = new PgStatementGate(new SessionPolicy(policy, "bench", ["test"]), searchPathChangedAtStartup: false);
-        _recorded = new PgStatementGate(new SessionPolicy(policy, "bench", ["test"]), searchPathChangedAtStartup: false) { Recorder = _recorder };
+        _plain = new PgStatementGate(new SessionPolicy(policy, "bench", ["test"]));
+        _plain.UseSearchSchemas(["public"]);
+        _recorded = new PgStatementGate(new SessionPolicy(policy, "bench", ["test"])) { Recorder = _recorder };
+        _recorded.UseSearchSchemas(["public"]);
         _segmentedRow = BenchSegments.Split(s_row, 4);
         for (var i = 0; i < 50; i++)
         {

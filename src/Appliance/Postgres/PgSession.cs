@@ -22,7 +22,6 @@ internal sealed partial class PgSession
     private PgTarget? _target;
     private Principal? _principal;
     private SessionPolicy? _policy;
-    private bool _searchPathAtStartup;
     private SessionRecorder? _recorder;
 
     public PgSession(PgListenerContext context, Socket socket, long id)
@@ -236,7 +235,6 @@ internal sealed partial class PgSession
                 throw new PgProtocolException(PgSqlState.FeatureNotSupported,
                     $"client_encoding '{PgStartupParameters.Escape(p.Value)}' is not supported through the gateway (its multi-byte characters can hide quotes); use UTF8");
             }
-            _searchPathAtStartup |= p.Key.Equals("search_path", StringComparison.OrdinalIgnoreCase);
         }
         string? user = parameters.FirstOrDefault(p => p.Key == "user").Value;
         if (string.IsNullOrEmpty(user))
@@ -264,7 +262,9 @@ internal sealed partial class PgSession
         await StartMaskingAsync(ct);
 
         var forwarded = parameters.Where(p => PgStartupParameters.IsForwarded(p.Key));
-        return await PgUpstreamConnector.ConnectAsync(target, forwarded, ct);
+        var upstream = await PgUpstreamConnector.ConnectAsync(target, forwarded, ct);
+        _gate!.UseSearchSchemas(upstream.SearchSchemas);
+        return upstream;
     }
 
     private async Task AuthenticateClientAsync(PgTarget target, CancellationToken ct)
@@ -294,7 +294,7 @@ internal sealed partial class PgSession
         }
         _principal = principal;
         _policy = new SessionPolicy(_context.Policies, target.Name, principal.Roles);
-        _gate = new PgStatementGate(_policy, _searchPathAtStartup, _context.Logger, principal.Subject) { DdlDecided = target.InvalidateCatalog };
+        _gate = new PgStatementGate(_policy, _context.Logger, principal.Subject) { DdlDecided = target.InvalidateCatalog };
     }
 
     /// <summary>JWTs run to a few kilobytes; anything far larger is not a token.</summary>

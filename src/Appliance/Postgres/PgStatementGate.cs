@@ -12,7 +12,7 @@ namespace Appliance.Postgres;
 /// answers depend on: SQL-level prepared statements, and whether search_path has been changed.
 /// Reuses its buffers, so deciding allocates nothing unless a statement is refused or prepared.
 /// </summary>
-internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChangedAtStartup, ILogger? audit = null, string principal = "")
+internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = null, string principal = "")
 {
     private const int MaxNames = SqlStatementInfo.MaxReferences * 2;
 
@@ -25,8 +25,12 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
     private Range[] _tables = new Range[16];
     private Range[] _functions = new Range[16];
     private readonly Dictionary<string, PreparedSql> _prepared = new(StringComparer.Ordinal);
-    private readonly bool _searchPathAtStartup = searchPathChangedAtStartup;
-    private bool _searchPathChanged = searchPathChangedAtStartup;
+    // Where unqualified names resolve, from the session's search_path at login: "schema." for ordinary names
+    // (null: no single schema, so they fail closed); pg_* names are pg_catalog's while it is searched first.
+    // _searchPathChanged once the session has changed search_path: then every unqualified name fails closed.
+    private byte[]? _defaultSchema;
+    private bool _catalogFirst;
+    private bool _searchPathChanged = true;
     private bool _isReset;
     private bool _unqualifiedSeen;
     private int _writtenStart;
@@ -185,7 +189,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         {
             // A reset goes back to the connection's default; anything else means an unqualified table name
             // may resolve anywhere from here on, so rules with table patterns fail closed.
-            _searchPathChanged = !reset || _searchPathAtStartup;
+            _searchPathChanged = !reset;
         }
         _unqualifiedSeen = false;
         int nameLength = CollectNames(statement, out int tableCount, out int functionCount, out bool tablesComplete);
@@ -363,7 +367,24 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
         }
         return false;
     }
-    private static ReadOnlySpan<byte> PublicPrefix => "public."u8;
+
+    /// <summary>
+    /// Where the session's unqualified names resolve, from the upstream session itself at login
+    /// (<c>current_schemas(false)</c>). One schema: names resolve there. None or several: the gateway cannot tell
+    /// which schema a name is in without the catalog, so unqualified names fail closed.
+    /// </summary>
+    public void UseSearchSchemas(IReadOnlyList<string> schemas)
+    {
+        _defaultSchema = schemas.Count == 1 && IsPlainIdentifier(schemas[0]) ? Encoding.UTF8.GetBytes(schemas[0] + ".") : null;
+        // Not named in search_path, pg_catalog is searched before every schema in it.
+        _catalogFirst = !schemas.Contains("pg_catalog");
+        _searchPathChanged = false;
+    }
+
+    /// <summary>A name that SQL writes unquoted, as the names buffer holds it (a quoted one would need the quoting rules).</summary>
+    private static bool IsPlainIdentifier(string name) =>
+        name.Length is > 0 and <= 63 && (char.IsAsciiLetterLower(name[0]) || name[0] == '_')
+        && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '$');
 
     private void AddTable(ReadOnlySpan<byte> statement, SqlObjectName table, ref int length, ref int count, ref bool complete)
     {
@@ -384,8 +405,9 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
                 complete = false;
                 return;
             }
-            var prefix = bare[..bareLength].StartsWith("pg_"u8) ? PgCatalogPrefix : PublicPrefix;
-            if (_searchPathChanged)
+            bool catalog = bare[..bareLength].StartsWith("pg_"u8);
+            var prefix = catalog ? PgCatalogPrefix : _defaultSchema;
+            if (_searchPathChanged || (catalog ? !_catalogFirst : _defaultSchema is null))
             {
                 complete = false;
             }
@@ -473,7 +495,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, bool searchPathChang
             (_, DecisionReason.GuardedFunction) => $"statement refused by {rule!.Describe()} of target \"{target}\": it calls a guarded function ({string.Join(", ", FunctionNames(in facts))}) that the rule does not name in its functions",
             (_, DecisionReason.RuleMatched) => $"statement refused by {rule!.Describe()} of target \"{target}\": {what}{where} is denied",
             _ => $"statement refused: no rule of target \"{target}\" allows {what}{where} for this principal (default deny)"
-                + (facts.TablesComplete ? "" : "; the gateway could not tell every table this statement touches, so rules with tables do not apply"),
+                + (facts.TablesComplete ? "" : "; the gateway could not tell every table this statement touches, so rules with tables do not apply"
+                    + (_unqualifiedSeen && (_searchPathChanged || _defaultSchema is null) ? " (qualify table names with their schema: the session's search_path leaves open which schema an unqualified name is in)" : "")),
         };
         return new Refusal(message, decision.RuleIndex);
     }

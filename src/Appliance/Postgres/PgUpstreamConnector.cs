@@ -12,7 +12,10 @@ using Appliance.Protocols.Postgres.Auth;
 namespace Appliance.Postgres;
 
 /// <summary>An authenticated upstream connection, ready for queries.</summary>
-internal sealed record PgUpstream(PgConnection Connection, int ProcessId, int SecretKey, List<KeyValuePair<string, string>> Parameters, EndPoint RemoteEndPoint);
+/// <param name="SearchSchemas">The schemas the session's search_path names that exist (<c>current_schemas(false)</c>),
+/// in order: where an unqualified table name resolves.</param>
+internal sealed record PgUpstream(PgConnection Connection, int ProcessId, int SecretKey, List<KeyValuePair<string, string>> Parameters, EndPoint RemoteEndPoint,
+    IReadOnlyList<string> SearchSchemas);
 
 /// <summary>Opens and authenticates the connection to a target's database with the gateway's own credentials.</summary>
 internal static class PgUpstreamConnector
@@ -239,9 +242,53 @@ internal static class PgUpstreamConnector
                     var error = PgErrorFields.Parse(new(payload));
                     throw Fail(target, PgSqlState.ConnectionFailure, $"failed after login: {error.Message} ({error.SqlState})");
                 case PgBackend.ReadyForQuery:
-                    return new PgUpstream(connection, pid, secret, parameters, remote);
+                    var schemas = await ReadSearchSchemasAsync(target, connection, ct);
+                    return new PgUpstream(connection, pid, secret, parameters, remote, schemas);
                 default:
                     throw Fail(target, PgSqlState.ProtocolViolation, $"sent unexpected message '{PgConnection.Printable(type)}' after login");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks the new session where unqualified names resolve. The answer includes everything that sets the
+    /// session's search_path before its first statement: the server's default ("$user", public, so a schema named
+    /// after the gateway's login role counts), ALTER ROLE/DATABASE ... SET search_path, and the client's startup
+    /// parameter. The statement policy resolves unqualified table names with it.
+    /// </summary>
+    private static async Task<List<string>> ReadSearchSchemasAsync(PgTarget target, PgConnection connection, CancellationToken ct)
+    {
+        PgMessageWriter.WriteQuery(connection.Writer, "select s from pg_catalog.unnest(pg_catalog.current_schemas(false)) s");
+        await connection.Writer.FlushAsync(ct);
+        var schemas = new List<string>();
+        string? failure = null;
+        while (true)
+        {
+            var message = await connection.ReadMessageAsync(MaxUpstreamStartupMessage, ct)
+                ?? throw Fail(target, PgSqlState.ConnectionFailure, "closed the connection after login");
+            var (type, payload) = message;
+            switch (type)
+            {
+                case PgBackend.DataRow when payload.Length >= 6 && BinaryPrimitives.ReadInt16BigEndian(payload) == 1:
+                    int length = BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(2));
+                    if (length < 0 || length > payload.Length - 6)
+                    {
+                        throw Fail(target, PgSqlState.ProtocolViolation, "sent a malformed row for the search_path query");
+                    }
+                    schemas.Add(Encoding.UTF8.GetString(payload, 6, length));
+                    break;
+                case PgBackend.RowDescription or PgBackend.CommandComplete or PgBackend.NoticeResponse or PgBackend.ParameterStatus:
+                    break;
+                case PgBackend.ErrorResponse:
+                    var error = PgErrorFields.Parse(new(payload));
+                    failure = $"could not read the session's search_path: {error.Message} ({error.SqlState})";
+                    break;
+                case PgBackend.ReadyForQuery when failure is null:
+                    return schemas;
+                case PgBackend.ReadyForQuery:
+                    throw Fail(target, PgSqlState.ConnectionFailure, failure);
+                default:
+                    throw Fail(target, PgSqlState.ProtocolViolation, $"sent unexpected message '{PgConnection.Printable(type)}' answering the search_path query");
             }
         }
     }

@@ -90,7 +90,8 @@ public sealed class PolicyCorpusTests
         int line = int.Parse(row.AsSpan(1, row.IndexOf(':', StringComparison.Ordinal) - 1), System.Globalization.CultureInfo.InvariantCulture);
         var r = s_rows.Value[line];
         var policy = new SessionPolicy(s_store.Value, "orders", r.Roles);
-        var gate = new PgStatementGate(policy, searchPathChangedAtStartup: false);
+        var gate = new PgStatementGate(policy);
+        gate.UseSearchSchemas(["public"]);
         var history = new StringBuilder();
         for (int i = 0; i < r.Steps.Count - 1; i++)
         {

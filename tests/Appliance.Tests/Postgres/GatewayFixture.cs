@@ -28,6 +28,28 @@ public sealed class GatewayFixture : IAsyncLifetime
             GRANT CONNECT ON DATABASE orders TO md5user, trustuser;
             """);
         await env.Postgres.PsqlAsync("GRANT SELECT ON customers TO md5user, trustuser;", database: "orders");
+        // Where unqualified names resolve: shadowuser has a schema of its own name ("$user" in the default
+        // search_path) with its own customers table; pathuser's role setting puts schema app first.
+        await env.Postgres.PsqlAsync("""
+            CREATE ROLE shadowuser LOGIN PASSWORD 'shadow-secret';
+            CREATE ROLE pathuser LOGIN PASSWORD 'path-secret';
+            GRANT CONNECT ON DATABASE orders TO shadowuser, pathuser;
+            ALTER ROLE pathuser SET search_path = app;
+            """);
+        await env.Postgres.PsqlAsync("""
+            CREATE SCHEMA shadowuser AUTHORIZATION shadowuser;
+            CREATE TABLE shadowuser.customers (id int, secret text);
+            INSERT INTO shadowuser.customers VALUES (1, 'shadow');
+            GRANT SELECT ON shadowuser.customers TO shadowuser;
+            CREATE SCHEMA app;
+            CREATE TABLE app.customers (id int, name text);
+            INSERT INTO app.customers VALUES (1, 'app one'), (2, 'app two');
+            GRANT USAGE ON SCHEMA app TO pathuser;
+            GRANT SELECT ON app.customers TO pathuser;
+            GRANT SELECT ON public.customers TO shadowuser, pathuser;
+            """, database: "orders");
+        DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "shadow"), "shadow-secret");
+        DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "path"), "path-secret");
         DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "md5"), "md5-secret");
         DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "wrong"), "not-the-password");
         int down = PostgresProcess.FreePort();
@@ -54,6 +76,16 @@ public sealed class GatewayFixture : IAsyncLifetime
                 listen: {listen}
                 upstream: {"{"} host: 127.0.0.1, port: {down}, database: orders, user: nobody, tls: disable {"}"}
                 rules: [{"{"} roles: [test], allow: [all] {"}"}]
+              - name: shadowdb
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: shadowuser, password_file: secrets/shadow, tls: disable {"}"}
+                rules: [{"{"} roles: [test], allow: [select], tables: ["public.*"] {"}"}]
+              - name: pathdb
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: pathuser, password_file: secrets/path, tls: disable {"}"}
+                rules: [{"{"} roles: [test], allow: [select, session], tables: ["app.*"] {"}"}]
               - name: dbaonly
                 kind: postgres
                 listen: {listen}

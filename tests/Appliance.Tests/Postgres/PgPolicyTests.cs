@@ -157,6 +157,32 @@ public sealed class PgPolicyTests(GatewayFixture fx)
     }
 
     [Fact]
+    public async Task Npgsql_SchemaNamedAfterUpstreamUser_UnqualifiedTablesFailClosed()
+    {
+        // The default search_path is "$user", public: for shadowuser, customers is shadowuser.customers.
+        await using var conn = fx.Npgsql(fx.Env.Token("test"), database: "shadowdb");
+        await conn.OpenAsync();
+        var error = await RefusedAsync(conn, "select count(*) from customers");
+        Assert.Contains("qualify table names with their schema", error.MessageText);
+        Assert.Equal(3L, await ScalarAsync(conn, "select count(*) from public.customers"));
+    }
+
+    [Fact]
+    public async Task Npgsql_RoleSearchPath_UnqualifiedTablesResolveWhereTheServerResolvesThem()
+    {
+        await using var conn = fx.Npgsql(fx.Env.Token("test"), database: "pathdb");
+        await conn.OpenAsync();
+        // ALTER ROLE pathuser SET search_path = app: the rule allows app.*, and customers is app.customers.
+        Assert.Equal(2L, await ScalarAsync(conn, "select count(*) from customers"));
+        var error = await RefusedAsync(conn, "select count(*) from public.customers");
+        Assert.Contains("public.customers", error.MessageText);
+        await ScalarAsync(conn, "set search_path = public");
+        await RefusedAsync(conn, "select count(*) from customers");
+        await ScalarAsync(conn, "reset search_path");
+        Assert.Equal(2L, await ScalarAsync(conn, "select count(*) from customers"));
+    }
+
+    [Fact]
     public async Task Psql_CatalogQueries_WorkForTableRestrictedRole()
     {
         var (code, stdout, stderr) = await GatewayFixture.RunAsync("psql", fx.Env.Token("test"), "-X", fx.Libpq(), "-c", "\\dt");
