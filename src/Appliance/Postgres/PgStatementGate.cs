@@ -113,7 +113,21 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     public Refusal? Decide(ReadOnlySpan<byte> sql)
     {
         MaskResult = null;
+        // Masked and recorded sessions need each statement's names; a debug audit logs every allow.
+        bool cacheable = Masking is null && Recorder is null && sql.Length <= PgDecisionCache.MaxTextLength && !(audit?.IsEnabled(LogLevel.Debug) ?? false);
+        var current = policy.Current;
+        int hash = cacheable ? PgDecisionCache.Hash(sql) : 0;
+        if (cacheable && _cache is not null && _cache.Contains(sql, hash, current, StandardConformingStrings))
+        {
+            return null;
+        }
+        _statementCount = 0;
+        _cacheable = cacheable;
         var refusal = DecideAll(sql);
+        if (refusal is null && _cacheable && _statementCount == 1)
+        {
+            (_cache ??= new()).Allowed(sql, hash, current, StandardConformingStrings);
+        }
         if (refusal is { Review: null })
         {
             // The refusal names class, tables and rule, never values from the statement.
@@ -121,6 +135,20 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         }
         return refusal;
     }
+
+    private PgDecisionCache? _cache;
+    private int _statementCount;
+    private bool _cacheable;
+
+    /// <summary>
+    /// Classes whose decision depends only on the text and the state the cache is keyed on; statements that
+    /// change that state (search_path, lexer settings, SQL-level PREPARE/EXECUTE/DEALLOCATE) are never cached.
+    /// </summary>
+    private static bool IsCacheable(SqlStatementInfo info) =>
+        info.Class is SqlStatementClass.Select or SqlStatementClass.Insert or SqlStatementClass.Update or SqlStatementClass.Delete
+            or SqlStatementClass.Merge or SqlStatementClass.Transaction
+        && (info.Flags & (SqlStatementFlags.SetsSearchPath | SqlStatementFlags.SetsLexerSetting | SqlStatementFlags.ExecutesPrepared
+            | SqlStatementFlags.Deallocate | SqlStatementFlags.AllNames | SqlStatementFlags.CursorDeclaration)) == 0;
 
     /// <summary>The review rule (and its message) the statement being decided matched, if any.</summary>
     private (Policy.CompiledRule Rule, string Message, string Class)? _statementReview;
@@ -148,6 +176,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
                 return new Refusal($"statement refused: the gateway cannot read it ({_info.Error})", -1);
             }
             _statementReview = null;
+            _statementCount++;
+            _cacheable &= IsCacheable(_info);
             var refusal = DecideOne(statement);
             if (refusal is null && _info.Class == SqlStatementClass.Ddl)
             {
@@ -190,6 +220,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             // A reset goes back to the connection's default; anything else means an unqualified table name
             // may resolve anywhere from here on, so rules with table patterns fail closed.
             _searchPathChanged = !reset;
+            _cache?.Clear();
         }
         _unqualifiedSeen = false;
         int nameLength = CollectNames(statement, out int tableCount, out int functionCount, out bool tablesComplete);
@@ -379,6 +410,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         // Not named in search_path, pg_catalog is searched before every schema in it.
         _catalogFirst = !schemas.Contains("pg_catalog");
         _searchPathChanged = false;
+        _cache?.Clear();
     }
 
     /// <summary>A name that SQL writes unquoted, as the names buffer holds it (a quoted one would need the quoting rules).</summary>

@@ -1,0 +1,87 @@
+namespace Appliance.Postgres;
+
+/// <summary>
+/// Statement texts a session's gate has allowed, so the same text is not classified again: drivers send one
+/// text over and over with new parameters, and the extended protocol parses it every time. It holds only
+/// texts whose decision depends on nothing but the text, the policy, standard_conforming_strings and the
+/// session's search_path; a new policy or a change of the lexer setting empties it, and the gate empties it
+/// when search_path changes. A text is kept the second time it is allowed (the first time only its hash is
+/// noted), so texts that never repeat (literals inlined) cost no copy. A few entries, replaced round robin.
+/// </summary>
+internal sealed class PgDecisionCache
+{
+    public const int MaxTextLength = 2048;
+    private const int Capacity = 8;
+    private const int SeenCapacity = 16;
+
+    private readonly int[] _hashes = new int[Capacity];
+    private readonly byte[]?[] _texts = new byte[Capacity][];
+    private readonly int[] _seen = new int[SeenCapacity];
+    private int _next;
+    private int _nextSeen;
+    private object? _policy;
+    private bool _standardConformingStrings;
+
+    public static int Hash(ReadOnlySpan<byte> text)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(text);
+        return hash.ToHashCode();
+    }
+
+    /// <summary>Was <paramref name="text"/> allowed under this policy and lexer setting?</summary>
+    public bool Contains(ReadOnlySpan<byte> text, int hash, object? policy, bool standardConformingStrings)
+    {
+        if (!IsFor(policy, standardConformingStrings))
+        {
+            return false;
+        }
+        for (int i = 0; i < Capacity; i++)
+        {
+            if (_hashes[i] == hash && _texts[i] is { } cached && text.SequenceEqual(cached))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Notes an allowed text; <paramref name="policy"/> is the policy it was decided under.</summary>
+    public void Allowed(ReadOnlySpan<byte> text, int hash, object? policy, bool standardConformingStrings)
+    {
+        if (text.Length > MaxTextLength || !IsFor(policy, standardConformingStrings))
+        {
+            return;
+        }
+        if (Array.IndexOf(_seen, hash) < 0)
+        {
+            _seen[_nextSeen] = hash;
+            _nextSeen = (_nextSeen + 1) % SeenCapacity;
+            return;
+        }
+        _hashes[_next] = hash;
+        _texts[_next] = text.ToArray();
+        _next = (_next + 1) % Capacity;
+    }
+
+    public void Clear()
+    {
+        Array.Clear(_texts);
+        Array.Clear(_hashes);
+        Array.Clear(_seen);
+        _next = _nextSeen = 0;
+    }
+
+    /// <summary>Empties the cache when the policy or the lexer setting is not the one its entries were decided under.</summary>
+    private bool IsFor(object? policy, bool standardConformingStrings)
+    {
+        if (ReferenceEquals(policy, _policy) && standardConformingStrings == _standardConformingStrings)
+        {
+            return true;
+        }
+        Clear();
+        _policy = policy;
+        _standardConformingStrings = standardConformingStrings;
+        return true;
+    }
+}

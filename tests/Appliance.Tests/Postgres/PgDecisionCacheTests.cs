@@ -1,0 +1,117 @@
+using System.Text;
+using Appliance.Configuration;
+using Appliance.Policy;
+using Appliance.Postgres;
+
+namespace Appliance.Tests.Postgres;
+
+/// <summary>
+/// The gate remembers texts it allowed twice (PgDecisionCache): a remembered text must be decided again
+/// whenever what its decision depends on changes.
+/// </summary>
+public sealed class PgDecisionCacheTests
+{
+    private static ApplianceConfig Config(params RuleConfig[] rules) => new() { Targets = [new TargetConfig { Name = "orders", Rules = [.. rules] }] };
+
+    private static readonly RuleConfig s_readPublic = new() { Roles = ["test"], Allow = ["select", "transaction", "session"], Tables = ["public.*"] };
+
+    private static (PgStatementGate Gate, PolicyStore Store) Gate(params RuleConfig[] rules)
+    {
+        var store = new PolicyStore(Config(rules));
+        var gate = new PgStatementGate(new SessionPolicy(store, "orders", ["test"]));
+        gate.UseSearchSchemas(["public"]);
+        return (gate, store);
+    }
+
+    private static Refusal? Decide(PgStatementGate gate, string sql) => gate.Decide(Encoding.UTF8.GetBytes(sql));
+
+    /// <summary>Allowed three times: the text is remembered from the second time on.</summary>
+    private static void AllowedRepeatedly(PgStatementGate gate, string sql)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Null(Decide(gate, sql));
+        }
+    }
+
+    [Fact]
+    public void PolicyReload_DecidesARememberedTextAgain()
+    {
+        var (gate, store) = Gate(s_readPublic);
+        AllowedRepeatedly(gate, "select * from customers where id = $1");
+        store.Apply(Config(new RuleConfig { Roles = ["test"], Allow = ["select"], Tables = ["public.orders"] }));
+        var refusal = Decide(gate, "select * from customers where id = $1");
+        Assert.NotNull(refusal);
+        Assert.Contains("public.customers", refusal.Message);
+    }
+
+    [Fact]
+    public void SearchPathChange_DecidesARememberedTextAgain()
+    {
+        var (gate, _) = Gate(s_readPublic);
+        AllowedRepeatedly(gate, "select * from customers");
+        Assert.Null(Decide(gate, "set search_path = other"));
+        Assert.NotNull(Decide(gate, "select * from customers"));
+        Assert.Null(Decide(gate, "reset search_path"));
+        Assert.Null(Decide(gate, "select * from customers"));
+    }
+
+    [Fact]
+    public void SearchSchemasAtLogin_DecidesARememberedTextAgain()
+    {
+        var (gate, _) = Gate(s_readPublic);
+        AllowedRepeatedly(gate, "select * from customers");
+        gate.UseSearchSchemas(["app", "public"]);
+        Assert.NotNull(Decide(gate, "select * from customers"));
+    }
+
+    [Fact]
+    public void StandardConformingStringsChange_DecidesARememberedTextAgain()
+    {
+        // With standard_conforming_strings off the backslash escapes the quote: one select. On, the quote ends
+        // the string and a delete follows.
+        const string sql = @"select 'x\'; delete from customers; --'";
+        var (gate, _) = Gate(s_readPublic);
+        gate.StandardConformingStrings = false;
+        AllowedRepeatedly(gate, sql);
+        gate.StandardConformingStrings = true;
+        var refusal = Decide(gate, sql);
+        Assert.NotNull(refusal);
+        Assert.Contains("delete", refusal.Message);
+    }
+
+    [Fact]
+    public void RefusedText_IsRefusedEveryTime()
+    {
+        var (gate, _) = Gate(s_readPublic);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.NotNull(Decide(gate, "delete from customers"));
+        }
+    }
+
+    [Fact]
+    public void SqlLevelPrepare_IsNeverRemembered()
+    {
+        // A second PREPARE of the same name is refused; EXECUTE depends on what was prepared.
+        var (gate, _) = Gate(s_readPublic, new RuleConfig { Roles = ["test"], Allow = ["other", "session"] });
+        Assert.Null(Decide(gate, "prepare q as select * from customers"));
+        Assert.NotNull(Decide(gate, "prepare q as select * from customers"));
+        AllowedRepeatedly(gate, "execute q");
+        Assert.Null(Decide(gate, "deallocate q"));
+        Assert.NotNull(Decide(gate, "execute q"));
+    }
+
+    [Fact]
+    public void MoreTextsThanEntries_EachStillDecided()
+    {
+        var (gate, store) = Gate(s_readPublic);
+        var texts = Enumerable.Range(0, 12).Select(i => $"select * from customers where id = {i}").ToList();
+        foreach (var text in texts.Concat(texts).Concat(texts))
+        {
+            Assert.Null(Decide(gate, text));
+        }
+        store.Apply(Config(new RuleConfig { Roles = ["test"], Allow = ["select"], Tables = ["public.orders"] }));
+        Assert.All(texts, text => Assert.NotNull(Decide(gate, text)));
+    }
+}
