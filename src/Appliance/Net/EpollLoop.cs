@@ -120,6 +120,8 @@ internal sealed unsafe class EpollLoop
         }
     }
 
+    // Fully optimized from the start: the loop never returns, so tiering would leave it to on-stack replacement.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
         int size = EpollNative.EventSize, dataOffset = EpollNative.EventDataOffset;
