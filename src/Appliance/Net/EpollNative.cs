@@ -19,6 +19,7 @@ internal static unsafe partial class EpollNative
     public const int EpollCtlDel = 2;
     public const int EpollCloexec = 0x80000;
 
+    public const int MsgPeek = 0x2;
     public const int MsgNoSignal = 0x4000;
     public const int SolSocket = 1;
     public const int SoError = 4;

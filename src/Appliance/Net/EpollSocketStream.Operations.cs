@@ -148,6 +148,7 @@ internal sealed partial class EpollSocketStream
     {
         private Memory<byte> _buffer;
         private volatile bool _hangup;
+        private byte _probe;
 
         /// <summary>Loop thread, before the edge is counted: the peer or this side ended reading (or the socket
         /// failed), so a short read no longer proves the socket drained: end of stream is still to be read.</summary>
@@ -162,8 +163,15 @@ internal sealed partial class EpollSocketStream
                 {
                     if (buffer.IsEmpty)
                     {
-                        // Maybe readable: say so without a system call; the read that follows finds out.
-                        return new ValueTask<int>(0);
+                        // Not known drained (the last read filled its buffer, or none was made yet): peek, so a
+                        // zero-byte read still means "data is here" and a waiting caller (a held session racing its
+                        // release) is not handed a read that blocks. After a short read this costs no system call.
+                        if (_hangup || _owner.Receive(new Span<byte>(ref _probe), out int peekErrno, EpollNative.MsgPeek) >= 0 || peekErrno != EpollNative.EAgain)
+                        {
+                            return new ValueTask<int>(0);
+                        }
+                        BlockedSeq = seq;
+                        continue;
                     }
                     int n = _owner.Receive(buffer.Span, out int errno);
                     if (n >= 0)

@@ -132,7 +132,7 @@ internal sealed partial class EpollSocketStream : Stream
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>recv(2) without blocking: bytes read (0 at end of stream), or -1 with <paramref name="errno"/>.</summary>
-    private unsafe int Receive(Span<byte> buffer, out int errno)
+    private unsafe int Receive(Span<byte> buffer, out int errno, int flags = 0)
     {
         try
         {
@@ -141,7 +141,7 @@ internal sealed partial class EpollSocketStream : Stream
                 nint n;
                 fixed (byte* p = buffer)
                 {
-                    n = EpollNative.Recv(_handle, p, (nuint)buffer.Length, 0);
+                    n = EpollNative.Recv(_handle, p, (nuint)buffer.Length, flags);
                 }
                 errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
                 if (errno != EpollNative.EIntr)

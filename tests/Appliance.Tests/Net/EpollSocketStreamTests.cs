@@ -102,6 +102,42 @@ public sealed class EpollSocketStreamTests
     }
 
     [Fact]
+    public async Task ReadAsync_ZeroBytesOnFreshSocket_WaitsForData()
+    {
+        // Nothing read yet, so the socket is not known drained: the zero-byte read must still wait (a held
+        // session races it against its release), not return at once.
+        var (stream, peer) = Pair();
+        using (stream)
+        using (peer)
+        {
+            var wait = stream.ReadAsync(Memory<byte>.Empty);
+            Assert.False(wait.IsCompleted);
+            peer.Send("c"u8);
+            Assert.Equal(0, await wait.AsTask().WaitAsync(s_timeout));
+            Assert.Equal("c"u8.ToArray(), await ReadExactlyAsync(stream, 1));
+        }
+    }
+
+    [Fact]
+    public async Task ReadAsync_ZeroBytesAfterFullRead_WaitsOnlyIfNothingIsLeft()
+    {
+        var (stream, peer) = Pair();
+        using (stream)
+        using (peer)
+        {
+            peer.Send("abcd"u8);
+            Assert.Equal("ab"u8.ToArray(), await ReadExactlyAsync(stream, 2));
+            // "cd" is still there: ready at once.
+            Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(s_timeout));
+            Assert.Equal("cd"u8.ToArray(), await ReadExactlyAsync(stream, 2));
+            var wait = stream.ReadAsync(Memory<byte>.Empty);
+            Assert.False(wait.IsCompleted);
+            peer.Send("e"u8);
+            Assert.Equal(0, await wait.AsTask().WaitAsync(s_timeout));
+        }
+    }
+
+    [Fact]
     public async Task ReadAsync_PeerCloses_ReturnsZero()
     {
         var (stream, peer) = Pair();
@@ -141,12 +177,10 @@ public sealed class EpollSocketStreamTests
         using (stream)
         using (peer)
         {
-            var zero = stream.ReadAsync(Memory<byte>.Empty);
             var read = stream.ReadAsync(new byte[8]);
             Assert.False(read.IsCompleted);
             stream.Socket.Shutdown(SocketShutdown.Receive);
             Assert.Equal(0, await read.AsTask().WaitAsync(s_timeout));
-            _ = zero;
         }
     }
 
