@@ -19,6 +19,12 @@ internal static class SocketEngineDefaults
         SetIfUnset("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", Math.Max(1, Environment.ProcessorCount / 2).ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>Event threads per socket engine (.NET's, and the sessions' own epoll loops): the configured count, else one per two cores.</summary>
+    public static int EngineThreadCount =>
+        int.TryParse(Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"), NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0
+            ? count
+            : Math.Max(1, Environment.ProcessorCount / 2);
+
     private static void SetIfUnset(string name, string value)
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)))

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
+using Appliance.Net;
 using Appliance.Protocols.Postgres;
 
 namespace Appliance.Postgres;
@@ -11,12 +12,19 @@ internal sealed class PgConnection : IAsyncDisposable
 {
     private static readonly StreamPipeWriterOptions s_writerOptions = new(minimumBufferSize: 4096, leaveOpen: true);
     private readonly StreamPipeReaderOptions _readerOptions;
+    private readonly Stream _transport;
 
     public PgConnection(Socket socket, int readBufferSize)
+        : this(socket, null, readBufferSize)
+    {
+    }
+
+    /// <param name="transport">The stream over <paramref name="socket"/>, owning it; null: made here (see <see cref="EpollTransport"/>).</param>
+    public PgConnection(Socket socket, Stream? transport, int readBufferSize)
     {
         Socket = socket;
         socket.NoDelay = true;
-        Stream = new NetworkStream(socket, ownsSocket: true);
+        Stream = _transport = transport ?? EpollTransport.CreateStream(socket);
         _readerOptions = new StreamPipeReaderOptions(bufferSize: readBufferSize, minimumReadSize: Math.Min(1024, readBufferSize / 2), leaveOpen: true);
         Reader = PipeReader.Create(Stream, _readerOptions);
         Writer = PipeWriter.Create(Stream, s_writerOptions);
@@ -131,6 +139,8 @@ internal sealed class PgConnection : IAsyncDisposable
         await Reader.CompleteAsync();
         await Writer.CompleteAsync();
         await Stream.DisposeAsync();
+        // An upstream's TLS stream leaves the transport open; the transport leaves the epoll loop before the socket closes.
+        await _transport.DisposeAsync();
         Socket.Dispose();
     }
 }

@@ -6,6 +6,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Appliance.Configuration;
+using Appliance.Net;
 using Appliance.Protocols.Postgres;
 using Appliance.Protocols.Postgres.Auth;
 
@@ -27,8 +28,8 @@ internal static class PgUpstreamConnector
         var up = target.Config.Upstream;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(up.ConnectTimeout);
-        var socket = await OpenSocketAsync(target, timeout.Token);
-        var connection = new PgConnection(socket, readBufferSize: 16 * 1024);
+        var (socket, transport) = await OpenSocketAsync(target, timeout.Token);
+        var connection = new PgConnection(socket, transport, readBufferSize: 16 * 1024);
         try
         {
             if (up.Tls != UpstreamTlsMode.Disable)
@@ -54,29 +55,16 @@ internal static class PgUpstreamConnector
         }
     }
 
-    private static async Task<Socket> OpenSocketAsync(PgTarget target, CancellationToken ct)
+    private static async Task<(Socket Socket, Stream Transport)> OpenSocketAsync(PgTarget target, CancellationToken ct)
     {
         var up = target.Config.Upstream;
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            await socket.ConnectAsync(up.Host, up.Port, ct);
-            return socket;
+            return await EpollTransport.ConnectAsync(up.Host, up.Port, ct);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
             throw Fail(target, PgSqlState.ConnectionFailure, $"cannot reach {up.Host}:{up.Port}: {e.SocketErrorCode}");
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 
