@@ -6,7 +6,7 @@ namespace Appliance.Storage;
 /// fsync of a directory, so that a created, renamed or deleted file is itself durable (POSIX; .NET opens no
 /// directory handles, hence libc).
 /// </summary>
-internal static class DirectorySync
+public static class DirectorySync
 {
     /// <summary>Flushes <paramref name="directory"/>'s entries; returns an error text instead of throwing.</summary>
     public static string? Flush(string directory)

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
@@ -156,34 +155,9 @@ internal sealed class ApprovalFiles
 
     private void FlushDirectory()
     {
-        if (!OperatingSystem.IsLinux())
+        if (Appliance.Storage.DirectorySync.Flush(Directory) is { } problem)
         {
-            return;
-        }
-        int fd = Open(Directory, 0);
-        if (fd < 0)
-        {
-            throw new IOException($"cannot open {Directory} to fsync it (errno {Marshal.GetLastPInvokeError()})");
-        }
-        try
-        {
-            if (Fsync(fd) != 0)
-            {
-                throw new IOException($"fsync of {Directory} failed (errno {Marshal.GetLastPInvokeError()})");
-            }
-        }
-        finally
-        {
-            _ = Close(fd);
+            throw new IOException(problem);
         }
     }
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static extern int Fsync(int fd);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int fd);
 }
