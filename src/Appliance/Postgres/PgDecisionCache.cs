@@ -32,10 +32,7 @@ internal sealed class PgDecisionCache
     /// <summary>Was <paramref name="text"/> allowed under this policy and lexer setting?</summary>
     public bool Contains(ReadOnlySpan<byte> text, int hash, object? policy, bool standardConformingStrings)
     {
-        if (!IsFor(policy, standardConformingStrings))
-        {
-            return false;
-        }
+        UseFor(policy, standardConformingStrings);
         for (int i = 0; i < Capacity; i++)
         {
             if (_hashes[i] == hash && _texts[i] is { } cached && text.SequenceEqual(cached))
@@ -49,10 +46,11 @@ internal sealed class PgDecisionCache
     /// <summary>Notes an allowed text; <paramref name="policy"/> is the policy it was decided under.</summary>
     public void Allowed(ReadOnlySpan<byte> text, int hash, object? policy, bool standardConformingStrings)
     {
-        if (text.Length > MaxTextLength || !IsFor(policy, standardConformingStrings))
+        if (text.Length > MaxTextLength)
         {
             return;
         }
+        UseFor(policy, standardConformingStrings);
         if (Array.IndexOf(_seen, hash) < 0)
         {
             _seen[_nextSeen] = hash;
@@ -73,15 +71,14 @@ internal sealed class PgDecisionCache
     }
 
     /// <summary>Empties the cache when the policy or the lexer setting is not the one its entries were decided under.</summary>
-    private bool IsFor(object? policy, bool standardConformingStrings)
+    private void UseFor(object? policy, bool standardConformingStrings)
     {
         if (ReferenceEquals(policy, _policy) && standardConformingStrings == _standardConformingStrings)
         {
-            return true;
+            return;
         }
         Clear();
         _policy = policy;
         _standardConformingStrings = standardConformingStrings;
-        return true;
     }
 }
