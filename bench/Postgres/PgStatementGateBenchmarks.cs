@@ -12,9 +12,10 @@ namespace Appliance.Bench.Postgres;
 /// Allowed statements allocate nothing; a refusal builds its message (reported, not on the fast path).
 /// The gate reads one contiguous span: multi-segment payloads are made linear before it (see the relay
 /// and frame benchmarks for segmented input). A text allowed twice is remembered (PgDecisionCache): the
-/// repeated texts here (a Parse, BEGIN, an ORM's parameterised query) measure that path; pgbench's simple
-/// mode inlines a new aid every time, so those benchmarks rotate through 64 texts and measure the full
-/// decision, as the load run sees it.
+/// repeated texts here (a Parse, BEGIN, an ORM's parameterised query) measure that path. pgbench's simple
+/// mode inlines a new aid every time, so those benchmarks rotate through 64 texts of one shape, as the load
+/// run sees them: the text misses, its shape (numbers taken out) hits. The multi-statement script is never
+/// remembered and measures the full decision.
 /// </summary>
 [MemoryDiagnoser]
 public class PgStatementGateBenchmarks

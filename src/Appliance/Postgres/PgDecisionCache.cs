@@ -6,7 +6,9 @@ namespace Appliance.Postgres;
 /// texts whose decision depends on nothing but the text, the policy, standard_conforming_strings and the
 /// session's search_path; a new policy or a change of the lexer setting empties it, and the gate empties it
 /// when search_path changes. A text is kept the second time it is allowed (the first time only its hash is
-/// noted), so texts that never repeat (literals inlined) cost no copy. A few entries, replaced round robin.
+/// noted), so texts that never repeat cost no copy. A few entries, replaced round robin. Keys are texts or, for
+/// texts with numbers, their <see cref="Appliance.Protocols.Postgres.Sql.SqlShape"/>: no decision depends on
+/// a number's digits, and a shape (it holds a NUL byte) never equals a text.
 /// </summary>
 internal sealed class PgDecisionCache
 {

@@ -121,12 +121,24 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         {
             return null;
         }
+        // Texts with inlined numbers (pgbench, hand-written SQL) repeat as a shape, not as a text.
+        Span<byte> shapeBuffer = stackalloc byte[cacheable ? sql.Length : 0];
+        scoped ReadOnlySpan<byte> key = sql;
+        if (cacheable && SqlShape.TryWrite(sql, new SqlLexerOptions(StandardConformingStrings), shapeBuffer, out int shapeLength, out int numbers) && numbers > 0)
+        {
+            key = shapeBuffer[..shapeLength];
+            hash = PgDecisionCache.Hash(key);
+            if (_cache is not null && _cache.Contains(key, hash, current, StandardConformingStrings))
+            {
+                return null;
+            }
+        }
         _statementCount = 0;
         _cacheable = cacheable;
         var refusal = DecideAll(sql);
         if (refusal is null && _cacheable && _statementCount == 1)
         {
-            (_cache ??= new()).Allowed(sql, hash, current, StandardConformingStrings);
+            (_cache ??= new()).Allowed(key, hash, current, StandardConformingStrings);
         }
         if (refusal is { Review: null })
         {
@@ -143,12 +155,13 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     /// <summary>
     /// Classes whose decision depends only on the text and the state the cache is keyed on; statements that
     /// change that state (search_path, lexer settings, SQL-level PREPARE/EXECUTE/DEALLOCATE) are never cached.
+    /// Nor is EXPLAIN ANALYZE: <c>(ANALYZE 0)</c> reads a number's value, and the cache keys on shapes.
     /// </summary>
     private static bool IsCacheable(SqlStatementInfo info) =>
         info.Class is SqlStatementClass.Select or SqlStatementClass.Insert or SqlStatementClass.Update or SqlStatementClass.Delete
             or SqlStatementClass.Merge or SqlStatementClass.Transaction
         && (info.Flags & (SqlStatementFlags.SetsSearchPath | SqlStatementFlags.SetsLexerSetting | SqlStatementFlags.ExecutesPrepared
-            | SqlStatementFlags.Deallocate | SqlStatementFlags.AllNames | SqlStatementFlags.CursorDeclaration)) == 0;
+            | SqlStatementFlags.Deallocate | SqlStatementFlags.AllNames | SqlStatementFlags.CursorDeclaration | SqlStatementFlags.ExplainAnalyze)) == 0;
 
     /// <summary>The review rule (and its message) the statement being decided matched, if any.</summary>
     private (Policy.CompiledRule Rule, string Message, string Class)? _statementReview;

@@ -114,4 +114,35 @@ public sealed class PgDecisionCacheTests
         store.Apply(Config(new RuleConfig { Roles = ["test"], Allow = ["select"], Tables = ["public.orders"] }));
         Assert.All(texts, text => Assert.NotNull(Decide(gate, text)));
     }
+    [Fact]
+    public void RememberedShape_IsDecidedAgainAfterAPolicyReload()
+    {
+        var (gate, store) = Gate(s_readPublic);
+        AllowedRepeatedly(gate, "select * from customers where id = 1");
+        Assert.Null(Decide(gate, "select * from customers where id = 2.5e3"));
+        store.Apply(Config(new RuleConfig { Roles = ["test"], Allow = ["select"], Tables = ["public.orders"] }));
+        Assert.NotNull(Decide(gate, "select * from customers where id = 3"));
+    }
+
+    [Fact]
+    public void DigitsInNamesAndStrings_AreNotNumbers()
+    {
+        // Only number tokens leave the shape: names that differ in a digit are different tables.
+        var (gate, _) = Gate(new RuleConfig { Roles = ["test"], Allow = ["select"], Tables = ["public.t1", "public.1"] });
+        AllowedRepeatedly(gate, "select * from t1 where id = 5");
+        AllowedRepeatedly(gate, "select * from \"1\" where id = 5");
+        Assert.Contains("public.t2", Decide(gate, "select * from t2 where id = 6")!.Message);
+        Assert.NotNull(Decide(gate, "select * from \"2\" where id = 6"));
+    }
+
+    [Fact]
+    public void ExplainAnalyze_IsNeverRemembered()
+    {
+        // (ANALYZE 1) runs the delete; (ANALYZE 0) only plans it, which is another class: the digit matters.
+        var (gate, _) = Gate(new RuleConfig { Roles = ["test"], Allow = ["delete"], Tables = ["public.*"] });
+        AllowedRepeatedly(gate, "explain (analyze 1) delete from customers");
+        var refusal = Decide(gate, "explain (analyze 0) delete from customers");
+        Assert.NotNull(refusal);
+        Assert.Contains("explain", refusal.Message);
+    }
 }

@@ -52,7 +52,8 @@ public ref struct SqlLexer
         return status;
     }
 
-    internal static OperationStatus Scan(ReadOnlySpan<byte> s, int pos, bool backslashStrings, out SqlToken token, out string? error)
+    /// <param name="keywords">False leaves <see cref="SqlToken.Keyword"/> unset, for readers that never look at it.</param>
+    internal static OperationStatus Scan(ReadOnlySpan<byte> s, int pos, bool backslashStrings, out SqlToken token, out string? error, bool keywords = true)
     {
         error = null;
         int n = s.Length;
@@ -180,7 +181,7 @@ public ref struct SqlLexer
             {
                 end++;
             }
-            var keyword = SqlKeywords.Lookup(s[pos..end]);
+            var keyword = keywords ? SqlKeywords.Lookup(s[pos..end]) : SqlKeyword.None;
             token = new SqlToken(SqlTokenKind.Identifier, SqlTokenFlags.None, keyword, pos, end - pos);
             return OperationStatus.Done;
         }
