@@ -44,10 +44,13 @@ internal static unsafe partial class EpollNative
     [LibraryImport(Libc, EntryPoint = "epoll_wait", SetLastError = true)]
     public static partial int EpollWait(int epfd, byte* events, int maxEvents, int timeout);
 
-    [LibraryImport(Libc, EntryPoint = "recv", SetLastError = true)]
+    // recv and send run once per message: without SetLastError, which clears and saves errno around every call
+    // (two more calls into the runtime), callers read errno themselves, and only after a failure
+    // (Marshal.GetLastSystemError, right after the call, as the generated code for SetLastError does).
+    [LibraryImport(Libc, EntryPoint = "recv")]
     public static partial nint Recv(SafeSocketHandle fd, byte* buffer, nuint length, int flags);
 
-    [LibraryImport(Libc, EntryPoint = "send", SetLastError = true)]
+    [LibraryImport(Libc, EntryPoint = "send")]
     public static partial nint Send(SafeSocketHandle fd, byte* buffer, nuint length, int flags);
 
     [LibraryImport(Libc, EntryPoint = "getsockopt", SetLastError = true)]

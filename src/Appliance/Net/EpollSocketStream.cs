@@ -143,7 +143,7 @@ internal sealed partial class EpollSocketStream : Stream
                 {
                     n = EpollNative.Recv(_handle, p, (nuint)buffer.Length, flags);
                 }
-                errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+                errno = n < 0 ? Marshal.GetLastSystemError() : 0;
                 if (errno != EpollNative.EIntr)
                 {
                     return (int)n;
@@ -169,7 +169,7 @@ internal sealed partial class EpollSocketStream : Stream
                 {
                     n = EpollNative.Send(_handle, p, (nuint)buffer.Length, EpollNative.MsgNoSignal);
                 }
-                errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+                errno = n < 0 ? Marshal.GetLastSystemError() : 0;
                 if (errno != EpollNative.EIntr)
                 {
                     return (int)n;

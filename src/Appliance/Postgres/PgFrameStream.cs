@@ -60,30 +60,35 @@ internal sealed class PgFrameStream
     /// <summary>
     /// Handles every complete message of <paramref name="buffer"/>. Returns <see cref="OperationStatus.InvalidData"/>
     /// with <paramref name="error"/> on a bad length or a message the inspector fails; <paramref name="stop"/>
-    /// is set after a message the inspector forwards last.
+    /// is set after a message the inspector forwards last. The last run of unchanged bytes is not copied:
+    /// it is the <paramref name="tail"/> bytes of <paramref name="buffer"/> that end at <paramref name="consumed"/>,
+    /// to be passed on after what <paramref name="output"/> holds (most reads are one such run, sent as they are).
     /// </summary>
     public OperationStatus Forward<TInspector>(ref TInspector inspector, ReadOnlySequence<byte> buffer, IBufferWriter<byte> output, int maxLength,
-        out SequencePosition consumed, out bool stop, out string? error)
+        out SequencePosition consumed, out long tail, out bool stop, out string? error)
         where TInspector : struct, IPgFrameInspector
     {
         error = null;
         stop = false;
         Held = false;
         var reader = new SequenceReader<byte>(buffer);
+        var runStart = reader.Position;
+        long runLength = 0;
         if (_streaming > 0)
         {
+            // The rest of a message streaming through starts the run.
             long n = Math.Min(_streaming, reader.Remaining);
-            Copy(buffer.Slice(0, n), output);
             reader.Advance(n);
+            runLength = n;
             _streaming -= n;
             if (_streaming > 0)
             {
+                BytesForwarded += n;
+                tail = n;
                 consumed = reader.Position;
                 return OperationStatus.NeedMoreData;
             }
         }
-        var runStart = reader.Position;
-        long runLength = 0;
         var status = OperationStatus.NeedMoreData;
         while (!stop)
         {
@@ -145,7 +150,8 @@ internal sealed class PgFrameStream
                     break;
             }
         }
-        CopyRun(buffer, runStart, runLength, output);
+        BytesForwarded += runLength;
+        tail = runLength;
         consumed = reader.Position;
         return status;
     }

@@ -44,18 +44,30 @@ internal sealed class PgRelayPump : IDisposable
             if (_end > _start)
             {
                 var unread = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
-                var status = _frames.Forward(ref inspector, unread, _output, maxLength, out var consumed, out bool stop, out var error);
-                _start += (int)unread.Slice(0, consumed).Length;
+                var status = _frames.Forward(ref inspector, unread, _output, maxLength, out var consumed, out long tail, out bool stop, out var error);
+                int end = _start + (int)unread.Slice(0, consumed).Length;
+                // Unchanged bytes go out from the read buffer itself; only a read with replaced or dropped
+                // messages is assembled in the output buffer. The buffer is not touched until the write is done.
+                ReadOnlyMemory<byte> unchanged = _buffer.AsMemory(end - (int)tail, (int)tail);
+                _start = end;
                 if (_output.WrittenCount > 0)
+                {
+                    _output.Write(unchanged.Span);
+                    unchanged = _output.WrittenMemory;
+                }
+                if (!unchanged.IsEmpty)
                 {
                     if (writer is null)
                     {
-                        await destination.WriteAsync(_output.WrittenMemory);
+                        await destination.WriteAsync(unchanged);
                     }
                     else
                     {
-                        await writer.WriteRelayedAsync(_output.WrittenMemory, _frames.AtMessageBoundary);
+                        await writer.WriteRelayedAsync(unchanged, _frames.AtMessageBoundary);
                     }
+                }
+                if (_output.WrittenCount > 0)
+                {
                     _output.Reset();
                 }
                 if (status == OperationStatus.InvalidData)
