@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Appliance.Net;
@@ -41,17 +42,38 @@ internal static unsafe partial class EpollNative
     [LibraryImport(Libc, EntryPoint = "epoll_ctl", SetLastError = true)]
     public static partial int EpollCtl(int epfd, int op, SafeSocketHandle fd, byte* ev);
 
-    [LibraryImport(Libc, EntryPoint = "epoll_wait", SetLastError = true)]
+    // The loop retries on any failure (EINTR), so errno is not needed.
+    [LibraryImport(Libc, EntryPoint = "epoll_wait")]
     public static partial int EpollWait(int epfd, byte* events, int maxEvents, int timeout);
 
-    // recv and send run once per message: without SetLastError, which clears and saves errno around every call
-    // (two more calls into the runtime), callers read errno themselves, and only after a failure
-    // (Marshal.GetLastSystemError, right after the call, as the generated code for SetLastError does).
+    /// <summary>recv(2): bytes read, or -1 with <paramref name="errno"/>. The caller holds a reference on the socket handle.</summary>
+    /// <remarks>
+    /// recv and send run once per message, so they are kept cheap. Not inlined, so the P/Invoke never lands in the
+    /// caller's try block (the JIT cannot inline a P/Invoke there on Unix and calls a marshalling stub instead);
+    /// errno is read only after a failure, instead of cleared and saved around every call as SetLastError does.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static nint Recv(nint fd, byte* buffer, nuint length, int flags, out int errno)
+    {
+        nint n = RecvRaw((int)fd, buffer, length, flags);
+        errno = n < 0 ? Marshal.GetLastSystemError() : 0;
+        return n;
+    }
+
+    /// <summary>send(2): bytes sent, or -1 with <paramref name="errno"/>. As <see cref="Recv"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static nint Send(nint fd, byte* buffer, nuint length, int flags, out int errno)
+    {
+        nint n = SendRaw((int)fd, buffer, length, flags);
+        errno = n < 0 ? Marshal.GetLastSystemError() : 0;
+        return n;
+    }
+
     [LibraryImport(Libc, EntryPoint = "recv")]
-    public static partial nint Recv(SafeSocketHandle fd, byte* buffer, nuint length, int flags);
+    private static partial nint RecvRaw(int fd, byte* buffer, nuint length, int flags);
 
     [LibraryImport(Libc, EntryPoint = "send")]
-    public static partial nint Send(SafeSocketHandle fd, byte* buffer, nuint length, int flags);
+    private static partial nint SendRaw(int fd, byte* buffer, nuint length, int flags);
 
     [LibraryImport(Libc, EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSockOpt(SafeSocketHandle fd, int level, int name, int* value, int* length);

@@ -134,52 +134,63 @@ internal sealed partial class EpollSocketStream : Stream
     /// <summary>recv(2) without blocking: bytes read (0 at end of stream), or -1 with <paramref name="errno"/>.</summary>
     private unsafe int Receive(Span<byte> buffer, out int errno, int flags = 0)
     {
+        // The reference keeps the descriptor from being closed (and its number reused) during the call.
+        bool added = false;
         try
         {
-            while (true)
+            _handle.DangerousAddRef(ref added);
+            nint fd = _handle.DangerousGetHandle();
+            fixed (byte* p = buffer)
             {
                 nint n;
-                fixed (byte* p = buffer)
+                while ((n = EpollNative.Recv(fd, p, (nuint)buffer.Length, flags, out errno)) < 0 && errno == EpollNative.EIntr)
                 {
-                    n = EpollNative.Recv(_handle, p, (nuint)buffer.Length, flags);
                 }
-                errno = n < 0 ? Marshal.GetLastSystemError() : 0;
-                if (errno != EpollNative.EIntr)
-                {
-                    return (int)n;
-                }
+                return (int)n;
             }
         }
         catch (ObjectDisposedException)
         {
             errno = EpollNative.EBadF;
             return -1;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
         }
     }
 
     /// <summary>send(2) without blocking or SIGPIPE: bytes sent, or -1 with <paramref name="errno"/>.</summary>
     private unsafe int Send(ReadOnlySpan<byte> buffer, out int errno)
     {
+        bool added = false;
         try
         {
-            while (true)
+            _handle.DangerousAddRef(ref added);
+            nint fd = _handle.DangerousGetHandle();
+            fixed (byte* p = buffer)
             {
                 nint n;
-                fixed (byte* p = buffer)
+                while ((n = EpollNative.Send(fd, p, (nuint)buffer.Length, EpollNative.MsgNoSignal, out errno)) < 0 && errno == EpollNative.EIntr)
                 {
-                    n = EpollNative.Send(_handle, p, (nuint)buffer.Length, EpollNative.MsgNoSignal);
                 }
-                errno = n < 0 ? Marshal.GetLastSystemError() : 0;
-                if (errno != EpollNative.EIntr)
-                {
-                    return (int)n;
-                }
+                return (int)n;
             }
         }
         catch (ObjectDisposedException)
         {
             errno = EpollNative.EBadF;
             return -1;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
         }
     }
 
