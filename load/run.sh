@@ -468,27 +468,29 @@ dotnet_tool() {
 profile_json="$work/profile.json"; echo '{}' >"$profile_json"
 if [ -n "$profile" ]; then
   prof_pid="$(proxy_pid "$profile_path")"
-  echo "== profiling $profile_path (pid $prof_pid) under pgbench -S (${duration}s per tool)"
+  # PROFILE_PGBENCH="-N" (or any pgbench script options) profiles another workload than -S.
+  read -r -a profile_args <<<"${PROFILE_PGBENCH:--S -M simple}"
+  echo "== profiling $profile_path (pid $prof_pid) under pgbench ${profile_args[*]} (${duration}s per tool)"
   counters="$(dotnet_tool dotnet-counters)"; trace="$(dotnet_tool dotnet-trace)"
   span="$(printf '00:00:%02d:%02d' $((duration / 60)) $((duration % 60)))"
   rm -f "$profile/counters.json"
   "$counters" collect -p "$prof_pid" --counters System.Runtime --format json -o "$profile/counters.json" --duration "$span" >/dev/null 2>&1 &
   counters_pid=$!
   sleep 1 # the session must be attached before the run starts
-  bench "$profile_path" -S -M simple -c "$clients" -j 2 -T $((duration - 2)) >"$profile/pgbench-counters.txt"
+  bench "$profile_path" "${profile_args[@]}" -c "$clients" -j 2 -T $((duration - 2)) >"$profile/pgbench-counters.txt"
   wait "$counters_pid" || true
   "$trace" collect -p "$prof_pid" --profile dotnet-sampled-thread-time -o "$profile/gateway.nettrace" --duration "$span" >/dev/null 2>&1 &
   trace_pid=$!
   sleep 1
-  bench "$profile_path" -S -M simple -c "$clients" -j 2 -T $((duration - 2)) >"$profile/pgbench-trace.txt"
+  bench "$profile_path" "${profile_args[@]}" -c "$clients" -j 2 -T $((duration - 2)) >"$profile/pgbench-trace.txt"
   wait "$trace_pid" || true
   { "$trace" report "$profile/gateway.nettrace" topN -n 40 2>&1 || true; echo; "$trace" report "$profile/gateway.nettrace" topN -n 40 --inclusive 2>&1 || true; } >"$profile/trace-top.txt"
-  PGPASSWORD="$token" pgbench -n -S -c "$clients" -j 2 -T "$duration" "$(conn "$profile_path")" >/dev/null 2>&1 &
+  PGPASSWORD="$token" pgbench -n "${profile_args[@]}" -c "$clients" -j 2 -T "$duration" "$(conn "$profile_path")" >/dev/null 2>&1 &
   bench_pid=$!
   perf record -e cpu-clock -F 2000 -g -p "$prof_pid" -o "$profile/perf.data" -- sleep $((duration - 1)) >/dev/null 2>&1 || true
   wait "$bench_pid"
   perf report -i "$profile/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | head -120 >"$profile/perf-top.txt" || true
-  PGPASSWORD="$token" pgbench -n -S -c "$clients" -j 2 -T "$duration" "$(conn "$profile_path")" >"$profile/pgbench-strace.txt" 2>&1 &
+  PGPASSWORD="$token" pgbench -n "${profile_args[@]}" -c "$clients" -j 2 -T "$duration" "$(conn "$profile_path")" >"$profile/pgbench-strace.txt" 2>&1 &
   bench_pid=$!
   timeout -s INT $((duration - 1)) strace -c -f -p "$prof_pid" -o "$profile/strace.txt" >/dev/null 2>&1 || true
   wait "$bench_pid"
