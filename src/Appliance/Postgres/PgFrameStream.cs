@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using Appliance.Protocols.Postgres;
 
 namespace Appliance.Postgres;
@@ -61,62 +62,79 @@ internal sealed class PgFrameStream
     /// Handles every complete message of <paramref name="buffer"/>. Returns <see cref="OperationStatus.InvalidData"/>
     /// with <paramref name="error"/> on a bad length or a message the inspector fails; <paramref name="stop"/>
     /// is set after a message the inspector forwards last. The last run of unchanged bytes is not copied:
-    /// it is the <paramref name="tail"/> bytes of <paramref name="buffer"/> that end at <paramref name="consumed"/>,
+    /// it is the <paramref name="tail"/> bytes of <paramref name="buffer"/> that end at <paramref name="consumed"/> (bytes from its start),
     /// to be passed on after what <paramref name="output"/> holds (most reads are one such run, sent as they are).
     /// </summary>
     public OperationStatus Forward<TInspector>(ref TInspector inspector, ReadOnlySequence<byte> buffer, IBufferWriter<byte> output, int maxLength,
-        out SequencePosition consumed, out long tail, out bool stop, out string? error)
+        out long consumed, out long tail, out bool stop, out string? error)
         where TInspector : struct, IPgFrameInspector
     {
         error = null;
         stop = false;
         Held = false;
-        var reader = new SequenceReader<byte>(buffer);
-        var runStart = reader.Position;
+        // Offsets into the buffer rather than a SequenceReader: the relay's buffer is one array, so headers
+        // are read straight from its span (a header across segments is copied out first).
+        long total = buffer.Length;
+        var first = buffer.FirstSpan;
+        long offset = 0;
+        long runStart = 0;
         long runLength = 0;
         if (_streaming > 0)
         {
             // The rest of a message streaming through starts the run.
-            long n = Math.Min(_streaming, reader.Remaining);
-            reader.Advance(n);
+            long n = Math.Min(_streaming, total);
+            offset = n;
             runLength = n;
             _streaming -= n;
             if (_streaming > 0)
             {
                 BytesForwarded += n;
                 tail = n;
-                consumed = reader.Position;
+                consumed = offset;
                 return OperationStatus.NeedMoreData;
             }
         }
         var status = OperationStatus.NeedMoreData;
+        Span<byte> header = stackalloc byte[PgFrameReader.HeaderLength];
         while (!stop)
         {
-            var header = PgFrameReader.TryReadHeader(ref reader, maxLength, out byte type, out int length);
-            if (header == OperationStatus.InvalidData)
+            long remaining = total - offset;
+            if (remaining < PgFrameReader.HeaderLength)
+            {
+                break;
+            }
+            byte type;
+            int length;
+            if (offset + PgFrameReader.HeaderLength <= first.Length)
+            {
+                type = first[(int)offset];
+                length = BinaryPrimitives.ReadInt32BigEndian(first.Slice((int)offset + 1));
+            }
+            else
+            {
+                buffer.Slice(offset, PgFrameReader.HeaderLength).CopyTo(header);
+                type = header[0];
+                length = BinaryPrimitives.ReadInt32BigEndian(header[1..]);
+            }
+            if (length < 4 || length > maxLength)
             {
                 error = $"invalid length {length} for message type '{PgConnection.Printable(type)}'";
                 status = OperationStatus.InvalidData;
                 break;
             }
-            if (header == OperationStatus.NeedMoreData)
-            {
-                break;
-            }
             long wire = (long)length + 1;
-            if (reader.Remaining < wire)
+            if (remaining < wire)
             {
                 if (wire >= StreamThreshold && !inspector.NeedsWhole(type))
                 {
-                    long available = reader.Remaining;
-                    runLength += available;
-                    reader.Advance(available);
-                    _streaming = wire - available;
+                    runLength += remaining;
+                    offset = total;
+                    _streaming = wire - remaining;
                 }
                 break;
             }
-            var frame = new PgFrame(type, length, buffer.Slice(reader.Position).Slice(PgFrameReader.HeaderLength, length - 4));
-            reader.Advance(wire);
+            var frame = new PgFrame(type, length, buffer.Slice(offset + PgFrameReader.HeaderLength, length - 4));
+            offset += wire;
             switch (inspector.Inspect(in frame))
             {
                 case PgFrameAction.Forward:
@@ -128,35 +146,35 @@ internal sealed class PgFrameStream
                     break;
                 case PgFrameAction.Drop:
                     CopyRun(buffer, runStart, runLength, output);
-                    runStart = reader.Position;
+                    runStart = offset;
                     runLength = 0;
                     break;
                 case PgFrameAction.Replace:
                     CopyRun(buffer, runStart, runLength, output);
                     inspector.WriteReplacement(in frame, output);
-                    runStart = reader.Position;
+                    runStart = offset;
                     runLength = 0;
                     break;
                 case PgFrameAction.Hold:
-                    reader.Rewind(wire);
+                    offset -= wire;
                     Held = true;
                     stop = true;
                     break;
                 default:
                     error = $"unexpected message type '{PgConnection.Printable(type)}'";
                     status = OperationStatus.InvalidData;
-                    reader.Rewind(wire);
+                    offset -= wire;
                     stop = true;
                     break;
             }
         }
         BytesForwarded += runLength;
         tail = runLength;
-        consumed = reader.Position;
+        consumed = offset;
         return status;
     }
 
-    private void CopyRun(ReadOnlySequence<byte> buffer, SequencePosition start, long length, IBufferWriter<byte> output)
+    private void CopyRun(ReadOnlySequence<byte> buffer, long start, long length, IBufferWriter<byte> output)
     {
         if (length > 0)
         {

@@ -45,7 +45,7 @@ internal sealed class PgRelayPump : IDisposable
             {
                 var unread = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
                 var status = _frames.Forward(ref inspector, unread, _output, maxLength, out var consumed, out long tail, out bool stop, out var error);
-                int end = _start + (int)unread.Slice(0, consumed).Length;
+                int end = _start + (int)consumed;
                 // Unchanged bytes go out from the read buffer itself; only a read with replaced or dropped
                 // messages is assembled in the output buffer. The buffer is not touched until the write is done.
                 ReadOnlyMemory<byte> unchanged = _buffer.AsMemory(end - (int)tail, (int)tail);

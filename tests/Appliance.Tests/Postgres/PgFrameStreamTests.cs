@@ -58,7 +58,7 @@ public sealed class PgFrameStreamTests
             var status = frames.Forward(ref inspector, unread, output, 1 << 20, out var consumed, out long tail, out bool stop, out var error);
             Assert.NotEqual(OperationStatus.InvalidData, status);
             Assert.False(stop);
-            int consumedEnd = start + (int)unread.Slice(0, consumed).Length;
+            int consumedEnd = start + (int)consumed;
             sent.AddRange(output.WrittenSpan.ToArray());
             sent.AddRange(input.AsSpan(consumedEnd - (int)tail, (int)tail).ToArray());
             output.ResetWrittenCount();
@@ -95,5 +95,41 @@ public sealed class PgFrameStreamTests
         var input = s_messages.SelectMany(m => m).ToArray();
         var cuts = Enumerable.Range(1, input.Length / 4096).Select(i => i * 4096).ToArray();
         Assert.Equal(Expected(), Relay(input, cuts));
+    }
+    [Fact]
+    public void Forward_MultiSegmentBuffer_ReadsHeadersAcrossSegments()
+    {
+        var input = s_messages.SelectMany(m => m).ToArray();
+        var buffer = Segmented(input, 3);
+        var output = new ArrayBufferWriter<byte>();
+        var inspector = new Rewriter();
+        var status = new PgFrameStream().Forward(ref inspector, buffer, output, 1 << 20, out long consumed, out long tail, out _, out _);
+        Assert.Equal(OperationStatus.NeedMoreData, status);
+        Assert.Equal(input.Length, consumed);
+        Assert.Equal(Expected(), output.WrittenSpan.ToArray().Concat(buffer.Slice(consumed - tail, tail).ToArray()));
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, Segment? previous)
+        {
+            Memory = memory;
+            if (previous is not null)
+            {
+                RunningIndex = previous.RunningIndex + previous.Memory.Length;
+                previous.Next = this;
+            }
+        }
+    }
+
+    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int size)
+    {
+        var first = new Segment(bytes.AsMemory(0, size), null);
+        var last = first;
+        for (int i = size; i < bytes.Length; i += size)
+        {
+            last = new Segment(bytes.AsMemory(i, Math.Min(size, bytes.Length - i)), last);
+        }
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
     }
 }
