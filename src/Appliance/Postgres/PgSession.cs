@@ -30,7 +30,10 @@ internal sealed partial class PgSession
         _remote = socket.RemoteEndPoint!;
         _client = new PgConnection(socket, readBufferSize: 8 * 1024);
         _id = id;
+        _log = new Hosting.EntryScopedLogger(context.Logger, "session {SessionId} from {Client}", id, _remote);
     }
+
+    private readonly Microsoft.Extensions.Logging.ILogger _log;
 
     public long Id => _id;
 
@@ -38,7 +41,6 @@ internal sealed partial class PgSession
     public async Task RunAsync(CancellationToken abort)
     {
         await using var client = _client;
-        using var scope = _context.Logger.BeginScope("session {SessionId} from {Client}", _id, _remote);
         string? fatalState = null, fatalMessage = null;
         PgUpstream? upstream = null;
         try
@@ -64,7 +66,7 @@ internal sealed partial class PgSession
                 StartRecording();
                 using var key = _context.Cancels.Register(upstream.RemoteEndPoint, upstream.ProcessId, upstream.SecretKey, CancelHeld);
                 await CompleteClientLoginAsync(upstream, key.ProcessId, key.Secret, abort);
-                _context.Logger.LogInformation("session started for {Principal} on target {Target}", _principal!.Subject, _target!.Name);
+                _log.LogInformation("session started for {Principal} on target {Target}", _principal!.Subject, _target!.Name);
                 var end = await RelayAsync(upstream.Connection, abort);
                 (fatalState, fatalMessage) = end;
             }
@@ -72,7 +74,7 @@ internal sealed partial class PgSession
         catch (PgProtocolException e)
         {
             (fatalState, fatalMessage) = (e.SqlState, e.Message);
-            _context.Logger.LogWarning("session refused: {Reason} ({SqlState})", e.Message, e.SqlState);
+            _log.LogWarning("session refused: {Reason} ({SqlState})", e.Message, e.SqlState);
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
@@ -80,7 +82,7 @@ internal sealed partial class PgSession
         }
         catch (Exception e) when (e is IOException or SocketException or AuthenticationException or ObjectDisposedException)
         {
-            _context.Logger.LogDebug("session connection ended: {Error}", e.Message);
+            _log.LogDebug("session connection ended: {Error}", e.Message);
         }
         if (fatalState is not null)
         {
@@ -89,7 +91,7 @@ internal sealed partial class PgSession
         _recorder?.End(fatalMessage ?? (_clientTerminated ? "client terminated" : "connection closed"), _bytesFromClient, _bytesFromUpstream);
         if (_principal is not null)
         {
-            _context.Logger.LogInformation("session ended for {Principal} on target {Target}", _principal.Subject, _target?.Name);
+            _log.LogInformation("session ended for {Principal} on target {Target}", _principal.Subject, _target?.Name);
         }
     }
 
@@ -204,15 +206,15 @@ internal sealed partial class PgSession
         {
             if (onCancel?.Invoke() == true)
             {
-                _context.Logger.LogInformation("cancel request for gateway process {ProcessId} withdrew a statement waiting for approval", pid);
+                _log.LogInformation("cancel request for gateway process {ProcessId} withdrew a statement waiting for approval", pid);
                 return;
             }
-            _context.Logger.LogInformation("forwarding cancel request for gateway process {ProcessId}", pid);
+            _log.LogInformation("forwarding cancel request for gateway process {ProcessId}", pid);
             await PgUpstreamConnector.SendCancelAsync(upstream, upstreamPid, upstreamSecret, ct);
         }
         else
         {
-            _context.Logger.LogWarning("cancel request with an unknown key for gateway process {ProcessId}", pid);
+            _log.LogWarning("cancel request with an unknown key for gateway process {ProcessId}", pid);
         }
     }
 
@@ -294,7 +296,7 @@ internal sealed partial class PgSession
         }
         _principal = principal;
         _policy = new SessionPolicy(_context.Policies, target.Name, principal.Roles);
-        _gate = new PgStatementGate(_policy, _context.Logger, principal.Subject) { DdlDecided = target.InvalidateCatalog };
+        _gate = new PgStatementGate(_policy, _log, principal.Subject) { DdlDecided = target.InvalidateCatalog };
     }
 
     /// <summary>JWTs run to a few kilobytes; anything far larger is not a token.</summary>

@@ -70,6 +70,22 @@ public sealed class JournalLoggerProviderTests : IDisposable
     }
 
     [Fact]
+    public void EntryScopedLogger_EachEntryCarriesTheScope_AndNoScopeStaysOpen()
+    {
+        using var factory = LoggerFactory.Create(b => b.AddProvider(new JournalLoggerProvider(SocketPath)));
+        var inner = factory.CreateLogger("Appliance.Postgres.Session");
+        var session = new EntryScopedLogger(inner, "session {SessionId} from {Client}", 7, "127.0.0.1:6000");
+        session.LogInformation("session started for {Principal}", "repo:acme/shop");
+        var first = Receive();
+        Assert.Equal("7", first["SESSIONID"]);
+        Assert.Equal("127.0.0.1:6000", first["CLIENT"]);
+        Assert.Equal("repo:acme/shop", first["PRINCIPAL"]);
+        // The scope ended with the entry: nothing is left in the execution context for what runs next.
+        inner.LogInformation("listener line");
+        Assert.False(Receive().ContainsKey("SESSIONID"));
+    }
+
+    [Fact]
     public void Log_JournalGone_DoesNotThrow()
     {
         using var provider = new JournalLoggerProvider(Path.Combine(_dir, "missing.sock"));
