@@ -20,13 +20,7 @@ internal sealed class SessionTracker(int maxSessions)
         }
         long id = Interlocked.Increment(ref _nextId);
         var run = create(id);
-        Task task;
-        // Sessions start from an empty execution context: whatever the accept loop's context holds would be
-        // restored on every continuation of every session.
-        using (ExecutionContext.SuppressFlow())
-        {
-            task = Task.Run(() => run(_abort.Token));
-        }
+        var task = Task.Run(() => run(_abort.Token));
         _running[id] = task;
         task.ContinueWith(static (_, state) =>
         {
