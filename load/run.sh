@@ -236,6 +236,13 @@ thread_ticks() {
   done
   echo "$total"
 }
+# "tid ticks name" for every thread of a process.
+thread_table() {
+  local stat
+  for stat in /proc/"$1"/task/*/stat; do
+    awk '{ match($0, /\(.*\)/); name = substr($0, RSTART + 1, RLENGTH - 2); rest = substr($0, RSTART + RLENGTH + 1); split(rest, f, " "); print $1, f[12] + f[13], name }' "$stat" 2>/dev/null
+  done
+}
 proxy_pid() {
   case "$1" in
     gateway) echo "$gw_pid" ;;
@@ -487,8 +494,27 @@ if [ -n "$profile" ]; then
   { "$trace" report "$profile/gateway.nettrace" topN -n 40 2>&1 || true; echo; "$trace" report "$profile/gateway.nettrace" topN -n 40 --inclusive 2>&1 || true; } >"$profile/trace-top.txt"
   PGPASSWORD="$token" pgbench -n "${profile_args[@]}" -c "$clients" -j 2 -T "$duration" "$(conn "$profile_path")" >/dev/null 2>&1 &
   bench_pid=$!
+  threads_before="$(thread_table "$prof_pid")"
   perf record -e cpu-clock -F 2000 -g -p "$prof_pid" -o "$profile/perf.data" -- sleep $((duration - 1)) >/dev/null 2>&1 || true
+  threads_after="$(thread_table "$prof_pid")"
   wait "$bench_pid"
+  # Which threads used the CPU: the epoll loop should be nearly all of it.
+  python3 - "$threads_before" "$threads_after" <<'PY' | tee "$profile/threads.txt"
+import sys
+def parse(text):
+    rows = {}
+    for line in text.splitlines():
+        tid, ticks, name = line.split(" ", 2)
+        rows[tid] = (name, int(ticks))
+    return rows
+before, after = parse(sys.argv[1]), parse(sys.argv[2])
+used = {}
+for tid, (name, ticks) in after.items():
+    used[name] = used.get(name, 0) + ticks - before.get(tid, (name, 0))[1]
+total = sum(used.values()) or 1
+for name, ticks in sorted(used.items(), key=lambda kv: -kv[1])[:8]:
+    print(f"   thread {name:<24} {100 * ticks / total:5.1f}% of the process's CPU")
+PY
   perf report -i "$profile/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | head -120 >"$profile/perf-top.txt" || true
   PGPASSWORD="$token" pgbench -n "${profile_args[@]}" -c "$clients" -j 2 -T "$duration" "$(conn "$profile_path")" >"$profile/pgbench-strace.txt" 2>&1 &
   bench_pid=$!
