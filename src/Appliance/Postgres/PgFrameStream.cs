@@ -75,7 +75,8 @@ internal sealed class PgFrameStream
         // Offsets into the buffer rather than a SequenceReader: the relay's buffer is one array, so headers
         // are read straight from its span (a header across segments is copied out first).
         long total = buffer.Length;
-        var first = buffer.FirstSpan;
+        var firstMemory = buffer.First;
+        var first = firstMemory.Span;
         long offset = 0;
         long runStart = 0;
         long runLength = 0;
@@ -133,7 +134,10 @@ internal sealed class PgFrameStream
                 }
                 break;
             }
-            var frame = new PgFrame(type, length, buffer.Slice(offset + PgFrameReader.HeaderLength, length - 4));
+            long payloadStart = offset + PgFrameReader.HeaderLength;
+            var frame = payloadStart + length - 4 <= firstMemory.Length
+                ? new PgFrame(type, length, firstMemory.Slice((int)payloadStart, length - 4))
+                : new PgFrame(type, length, buffer.Slice(payloadStart, length - 4));
             offset += wire;
             switch (inspector.Inspect(in frame))
             {

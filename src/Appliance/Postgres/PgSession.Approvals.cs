@@ -35,7 +35,7 @@ internal sealed partial class PgSession
         _heldOutcome = null;
         _heldRequest = null;
         bool extended = frame.Type != PgFrontend.Query;
-        if (frame.Type == PgFrontend.Execute && TryReadPortal(Linear(frame.Payload), out var portal))
+        if (frame.Type == PgFrontend.Execute && TryReadPortal(Linear(in frame), out var portal))
         {
             // One decision per Bind: further Executes of this portal (row limits) continue the same run.
             ForgetReview(_reviewPortals, portal);

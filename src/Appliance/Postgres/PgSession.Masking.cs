@@ -148,7 +148,7 @@ internal sealed partial class PgSession
             }
             return action;
         }
-        var payload = Linear(frame.Payload);
+        var payload = Linear(in frame);
         switch (frame.Type)
         {
             case PgFrontend.Query:
@@ -208,7 +208,7 @@ internal sealed partial class PgSession
     /// <summary>Client side: the replacement for an Execute whose portal was never described: Describe, then the Execute itself.</summary>
     private void WriteDescribeThenExecute(in PgFrame frame, IBufferWriter<byte> output)
     {
-        PgMessageFields.TryReadExecute(Linear(frame.Payload), out var portal);
+        PgMessageFields.TryReadExecute(Linear(in frame), out var portal);
         PgMessageWriter.WriteDescribe(output, (byte)'P', portal);
         var header = output.GetSpan(5);
         header[0] = frame.Type;
@@ -349,7 +349,7 @@ internal sealed partial class PgSession
         MaskPlan plan = MaskPlan.None;
         if (context is not null)
         {
-            var built = MaskPlanner.Build(Linear(frame.Payload), context, _target!.Catalog.Latest!, _hashKeys!, _unseenRelations, out uint unknown, out bool malformed);
+            var built = MaskPlanner.Build(Linear(in frame), context, _target!.Catalog.Latest!, _hashKeys!, _unseenRelations, out uint unknown, out bool malformed);
             if (built is null)
             {
                 if (malformed)
@@ -405,7 +405,7 @@ internal sealed partial class PgSession
     /// <summary>Upstream side: writes what <see cref="InspectMasked"/> asked to replace.</summary>
     private void WriteMaskedReplacement(in PgFrame frame, IBufferWriter<byte> output)
     {
-        var payload = Linear(frame.Payload);
+        var payload = Linear(in frame);
         switch (frame.Type)
         {
             case PgBackend.DataRow:

@@ -21,7 +21,7 @@ internal sealed partial class PgSession
         _preparedStatements.Remove([]);
         ForgetReview(_reviewStatements, []);
         ForgetReview(_reviewPortals, []);
-        if (!PgMessageFields.TryReadQuery(Linear(frame.Payload), out var sql))
+        if (!PgMessageFields.TryReadQuery(Linear(in frame), out var sql))
         {
             return new Refusal("malformed Query message", -1);
         }
@@ -31,7 +31,7 @@ internal sealed partial class PgSession
     /// <summary>Decides an extended-protocol message; null when it may pass.</summary>
     private Refusal? DecideExtended(in PgFrame frame)
     {
-        var payload = Linear(frame.Payload);
+        var payload = Linear(in frame);
         switch (frame.Type)
         {
             case PgFrontend.Parse:
@@ -102,12 +102,13 @@ internal sealed partial class PgSession
     private byte[] _scratch = [];
 
     /// <summary>The payload as one span; copied only when it straddles buffer segments.</summary>
-    private ReadOnlySpan<byte> Linear(ReadOnlySequence<byte> payload)
+    private ReadOnlySpan<byte> Linear(in PgFrame frame)
     {
-        if (payload.IsSingleSegment)
+        if (frame.TryGetPayloadSpan(out var span))
         {
-            return payload.FirstSpan;
+            return span;
         }
+        var payload = frame.Payload;
         if (_scratch.Length < payload.Length)
         {
             _scratch = new byte[Math.Max(payload.Length, Math.Min(_scratch.Length * 2L, int.MaxValue))];

@@ -18,7 +18,7 @@ public static class PgFrameReader
         var status = TryReadHeader(ref reader, maxLength, out byte type, out int length);
         if (status != OperationStatus.Done)
         {
-            frame = new PgFrame(type, length, default);
+            frame = new PgFrame(type, length, ReadOnlySequence<byte>.Empty);
             return status;
         }
         if (reader.Remaining - HeaderLength < length - 4)

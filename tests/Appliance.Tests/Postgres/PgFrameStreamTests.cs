@@ -17,7 +17,23 @@ public sealed class PgFrameStreamTests
     {
         public readonly bool NeedsWhole(byte type) => type != (byte)'B';
 
-        public readonly PgFrameAction Inspect(in PgFrame frame) => frame.Type switch
+        public readonly PgFrameAction Inspect(in PgFrame frame)
+        {
+            // The payload, whether handed over in one piece or as a sequence, is the message's own bytes.
+            var payload = frame.Payload.ToArray();
+            Assert.Equal(frame.Length - 4, payload.Length);
+            for (int i = 0; i < payload.Length; i++)
+            {
+                Assert.Equal((byte)(frame.Type + 5 + i), payload[i]);
+            }
+            if (frame.TryGetPayloadSpan(out var span))
+            {
+                Assert.True(span.SequenceEqual(payload));
+            }
+            return Decide(frame.Type);
+        }
+
+        private static PgFrameAction Decide(byte type) => type switch
         {
             (byte)'D' => PgFrameAction.Drop,
             (byte)'R' => PgFrameAction.Replace,
