@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Appliance.Postgres;
 using Appliance.Protocols.Postgres;
+using Appliance.Tests.Recording;
 
 namespace Appliance.Tests.Postgres;
 
@@ -125,26 +126,13 @@ public sealed class PgFrameStreamTests
         Assert.Equal(Expected(), output.WrittenSpan.ToArray().Concat(buffer.Slice(consumed - tail, tail).ToArray()));
     }
 
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, Segment? previous)
-        {
-            Memory = memory;
-            if (previous is not null)
-            {
-                RunningIndex = previous.RunningIndex + previous.Memory.Length;
-                previous.Next = this;
-            }
-        }
-    }
-
     private static ReadOnlySequence<byte> Segmented(byte[] bytes, int size)
     {
-        var first = new Segment(bytes.AsMemory(0, size), null);
+        var first = new RowSegment(bytes.AsMemory(0, size), null);
         var last = first;
         for (int i = size; i < bytes.Length; i += size)
         {
-            last = new Segment(bytes.AsMemory(i, Math.Min(size, bytes.Length - i)), last);
+            last = new RowSegment(bytes.AsMemory(i, Math.Min(size, bytes.Length - i)), last);
         }
         return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
     }

@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace Appliance.Tests.Recording;
 
-/// <summary>A buffer segment, to hand the recorder a row split as a socket read loop would.</summary>
+/// <summary>A buffer segment, to hand code (the recorder, the relay's framing) bytes split as a socket read loop would.</summary>
 internal sealed class RowSegment : ReadOnlySequenceSegment<byte>
 {
     public RowSegment(ReadOnlyMemory<byte> memory, RowSegment? previous)
