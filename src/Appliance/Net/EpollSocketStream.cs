@@ -134,51 +134,36 @@ internal sealed partial class EpollSocketStream : Stream
     /// <summary>recv(2) without blocking: bytes read (0 at end of stream), or -1 with <paramref name="errno"/>.</summary>
     private unsafe int Receive(Span<byte> buffer, out int errno, int flags = 0)
     {
-        // The reference keeps the descriptor from being closed (and its number reused) during the call.
-        bool added = false;
-        try
+        fixed (byte* p = buffer)
         {
-            _handle.DangerousAddRef(ref added);
-            nint fd = _handle.DangerousGetHandle();
-            fixed (byte* p = buffer)
-            {
-                nint n;
-                while ((n = EpollNative.Recv(fd, p, (nuint)buffer.Length, flags, out errno)) < 0 && errno == EpollNative.EIntr)
-                {
-                }
-                return (int)n;
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-            errno = EpollNative.EBadF;
-            return -1;
-        }
-        finally
-        {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
+            return Transfer(send: false, p, buffer.Length, flags, out errno);
         }
     }
 
     /// <summary>send(2) without blocking or SIGPIPE: bytes sent, or -1 with <paramref name="errno"/>.</summary>
     private unsafe int Send(ReadOnlySpan<byte> buffer, out int errno)
     {
+        fixed (byte* p = buffer)
+        {
+            return Transfer(send: true, p, buffer.Length, EpollNative.MsgNoSignal, out errno);
+        }
+    }
+
+    private unsafe int Transfer(bool send, byte* buffer, int length, int flags, out int errno)
+    {
+        // The reference keeps the descriptor from being closed (and its number reused) during the call.
         bool added = false;
         try
         {
             _handle.DangerousAddRef(ref added);
             nint fd = _handle.DangerousGetHandle();
-            fixed (byte* p = buffer)
+            nint n;
+            do
             {
-                nint n;
-                while ((n = EpollNative.Send(fd, p, (nuint)buffer.Length, EpollNative.MsgNoSignal, out errno)) < 0 && errno == EpollNative.EIntr)
-                {
-                }
-                return (int)n;
+                n = send ? EpollNative.Send(fd, buffer, (nuint)length, flags, out errno) : EpollNative.Recv(fd, buffer, (nuint)length, flags, out errno);
             }
+            while (n < 0 && errno == EpollNative.EIntr);
+            return (int)n;
         }
         catch (ObjectDisposedException)
         {

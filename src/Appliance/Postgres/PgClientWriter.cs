@@ -29,16 +29,7 @@ internal sealed class PgClientWriter(Stream client)
         {
             return WriteRelayedWhenFreeAsync(bytes, atBoundary);
         }
-        ValueTask write;
-        try
-        {
-            write = client.WriteAsync(bytes);
-        }
-        catch
-        {
-            PassTurn();
-            throw;
-        }
+        var write = WriteHoldingTurn(bytes);
         if (!write.IsCompletedSuccessfully)
         {
             return FinishRelayedAsync(write, atBoundary);
@@ -57,17 +48,21 @@ internal sealed class PgClientWriter(Stream client)
     private async ValueTask WriteRelayedWhenFreeAsync(ReadOnlyMemory<byte> bytes, bool atBoundary)
     {
         await TakeTurnAsync();
-        ValueTask write;
+        await FinishRelayedAsync(WriteHoldingTurn(bytes), atBoundary);
+    }
+
+    /// <summary>Starts a write while holding the turn; a write that fails at once passes the turn on.</summary>
+    private ValueTask WriteHoldingTurn(ReadOnlyMemory<byte> bytes)
+    {
         try
         {
-            write = client.WriteAsync(bytes);
+            return client.WriteAsync(bytes);
         }
         catch
         {
             PassTurn();
             throw;
         }
-        await FinishRelayedAsync(write, atBoundary);
     }
 
     /// <summary>Holding the turn: completes the relayed write, sends what waited for the boundary, passes the turn.</summary>

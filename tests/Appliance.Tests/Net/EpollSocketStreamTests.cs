@@ -37,6 +37,16 @@ public sealed class EpollSocketStreamTests
         return buffer;
     }
 
+    /// <summary>A zero-byte read waits until the peer sends <paramref name="next"/>, which is then there to read.</summary>
+    private static async Task AssertZeroByteReadWaitsFor(EpollSocketStream stream, Socket peer, byte next)
+    {
+        var wait = stream.ReadAsync(Memory<byte>.Empty);
+        Assert.False(wait.IsCompleted);
+        peer.Send([next]);
+        Assert.Equal(0, await wait.AsTask().WaitAsync(s_timeout));
+        Assert.Equal([next], await ReadExactlyAsync(stream, 1));
+    }
+
     [Fact]
     public async Task ReadAsync_DataSent_ReturnsIt()
     {
@@ -93,11 +103,7 @@ public sealed class EpollSocketStreamTests
             peer.Send("a"u8);
             Assert.Equal(1, await stream.ReadAsync(new byte[16]).AsTask().WaitAsync(s_timeout));
             // The short read left the socket known drained: the zero-byte read must wait for the next edge.
-            var wait = stream.ReadAsync(Memory<byte>.Empty);
-            Assert.False(wait.IsCompleted);
-            peer.Send("b"u8);
-            Assert.Equal(0, await wait.AsTask().WaitAsync(s_timeout));
-            Assert.Equal("b"u8.ToArray(), await ReadExactlyAsync(stream, 1));
+            await AssertZeroByteReadWaitsFor(stream, peer, (byte)'b');
         }
     }
 
@@ -110,11 +116,7 @@ public sealed class EpollSocketStreamTests
         using (stream)
         using (peer)
         {
-            var wait = stream.ReadAsync(Memory<byte>.Empty);
-            Assert.False(wait.IsCompleted);
-            peer.Send("c"u8);
-            Assert.Equal(0, await wait.AsTask().WaitAsync(s_timeout));
-            Assert.Equal("c"u8.ToArray(), await ReadExactlyAsync(stream, 1));
+            await AssertZeroByteReadWaitsFor(stream, peer, (byte)'c');
         }
     }
 
@@ -130,10 +132,7 @@ public sealed class EpollSocketStreamTests
             // "cd" is still there: ready at once.
             Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(s_timeout));
             Assert.Equal("cd"u8.ToArray(), await ReadExactlyAsync(stream, 2));
-            var wait = stream.ReadAsync(Memory<byte>.Empty);
-            Assert.False(wait.IsCompleted);
-            peer.Send("e"u8);
-            Assert.Equal(0, await wait.AsTask().WaitAsync(s_timeout));
+            await AssertZeroByteReadWaitsFor(stream, peer, (byte)'e');
         }
     }
 
