@@ -253,6 +253,8 @@ proxy_pid() {
   esac
 }
 hz=$(getconf CLK_TCK)
+# The whole host's busy and idle ticks: "busy idle".
+host_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
 bench() { # bench PATH PGBENCH-ARGS...: pgbench against PATH, output on stdout, fails loudly
   local path="$1"; shift
   local output
@@ -288,7 +290,7 @@ run_round() {
   for path in direct pgbouncer gateway gateway-rec; do
     measure "$path" "$@"
     printf '%s\t%s\t%s\t%s\n' "$name" "$path" "$m_tps" "$m_cpu" >>"$rounds_file"
-    printf '   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn (kernel %s)\n' "$name" "$path" "$m_tps" "$m_cpu" "$m_sys"
+    printf '   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn (kernel %s)   host %s\n' "$name" "$path" "$m_tps" "$m_cpu" "$m_sys" "$m_host"
   done
 }
 # measure PATH PGBENCH-ARGS...: one pgbench run of --duration; sets m_tps, and the proxy's CPU µs per
@@ -296,12 +298,13 @@ run_round() {
 measure() {
   local path="$1"; shift
   local output txns pid before after sys_before sys_after
-  pid="$(proxy_pid "$path")"; before=$(cpu_ticks "$pid"); sys_before=$(sys_ticks "$pid")
+  pid="$(proxy_pid "$path")"; before=$(cpu_ticks "$pid"); sys_before=$(sys_ticks "$pid"); read -r h_busy0 h_idle0 < <(host_ticks)
   output="$(bench "$path" "$@" -T "$duration")"
-  after=$(cpu_ticks "$pid"); sys_after=$(sys_ticks "$pid")
+  after=$(cpu_ticks "$pid"); sys_after=$(sys_ticks "$pid"); read -r h_busy1 h_idle1 < <(host_ticks)
   m_tps="$(echo "$output" | awk '/^tps = / {print $3; exit}')"
   txns="$(echo "$output" | awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}')"
   m_cpu=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
+  m_host=$(awk -v a="$h_busy1" -v b="$h_busy0" -v i1="$h_idle1" -v i0="$h_idle0" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f us/txn, idle %.0f%%", (a - b) * 1e6 / hz / t, 100 * (i1 - i0) / (a - b + i1 - i0); else print 0 }')
   m_sys=$(awk -v a="$sys_after" -v b="$sys_before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
 }
 
