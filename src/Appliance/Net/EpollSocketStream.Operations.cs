@@ -147,6 +147,7 @@ internal sealed partial class EpollSocketStream
     private sealed class ReadOperation(EpollSocketStream owner) : Operation(owner, blocked: false)
     {
         private Memory<byte> _buffer;
+        private IEpollReadable? _handler;
         private volatile bool _hangup;
         private byte _probe;
 
@@ -154,7 +155,7 @@ internal sealed partial class EpollSocketStream
         /// failed), so a short read no longer proves the socket drained: end of stream is still to be read.</summary>
         public void MarkHangup() => _hangup = true;
 
-        public ValueTask<int> Start(Memory<byte> buffer, CancellationToken ct)
+        public ValueTask<int> Start(Memory<byte> buffer, CancellationToken ct, IEpollReadable? handler = null)
         {
             while (true)
             {
@@ -187,11 +188,13 @@ internal sealed partial class EpollSocketStream
                     continue;
                 }
                 _buffer = buffer;
+                _handler = handler;
                 if (TryPark(seq, ct))
                 {
                     return new ValueTask<int>(this, Version);
                 }
                 _buffer = default;
+                _handler = null;
                 if (ct.IsCancellationRequested)
                 {
                     return ValueTask.FromCanceled<int>(ct);
@@ -204,6 +207,11 @@ internal sealed partial class EpollSocketStream
             var buffer = _buffer;
             if (buffer.IsEmpty)
             {
+                if (_handler is { } handler && !_hangup)
+                {
+                    RunHandler(handler);
+                    return;
+                }
                 Finish(0);
                 return;
             }
@@ -224,6 +232,50 @@ internal sealed partial class EpollSocketStream
             }
         }
 
+        /// <summary>
+        /// Loop thread: lets the handler read what came. It reads until the socket would block (then the wait goes on
+        /// for the next edge) or gives up the wait; a handler that throws ends the wait with its exception.
+        /// </summary>
+        private void RunHandler(IEpollReadable handler)
+        {
+            bool keep;
+            try
+            {
+                keep = handler.OnReadable();
+            }
+            catch (Exception e)
+            {
+                Finish(e);
+                return;
+            }
+            if (keep)
+            {
+                Repark();
+            }
+            else
+            {
+                Finish(0);
+            }
+        }
+
+        /// <summary>
+        /// For a handler on the loop thread: recv(2) into <paramref name="buffer"/>. Bytes read, 0 at end of
+        /// stream, -1 when the socket would block; a failure throws.
+        /// </summary>
+        public int ReceiveNow(Span<byte> buffer)
+        {
+            int n = _owner.Receive(buffer, out int errno);
+            if (n >= 0)
+            {
+                return n;
+            }
+            if (errno == EpollNative.EAgain)
+            {
+                return -1;
+            }
+            throw Failure(errno, reading: true);
+        }
+
         /// <summary>A read shorter than asked emptied the socket: the next read waits for an edge, no EAGAIN first.</summary>
         private void Drained(int read, int asked, int seq)
         {
@@ -233,7 +285,11 @@ internal sealed partial class EpollSocketStream
             }
         }
 
-        protected override void Clear() => _buffer = default;
+        protected override void Clear()
+        {
+            _buffer = default;
+            _handler = null;
+        }
     }
 
     private sealed class WriteOperation(EpollSocketStream owner, bool connecting) : Operation(owner, blocked: connecting)

@@ -79,6 +79,22 @@ internal sealed partial class EpollSocketStream : Stream
         return buffer.IsEmpty ? default : _write.Start(buffer, cancellationToken);
     }
 
+    /// <summary>
+    /// Waits for data as a zero-byte read does, but while it waits, each readiness edge first goes to
+    /// <paramref name="handler"/> on the loop thread, which reads with <see cref="ReceiveNow"/> and handles what
+    /// it read there and then: no continuation runs per message. The wait completes with 0 when the handler gives
+    /// it up (or at once, when data may already be waiting; or the peer hung up), and with the handler's exception
+    /// if it throws.
+    /// </summary>
+    public ValueTask<int> WaitReadableAsync(IEpollReadable handler)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return _read.Start(Memory<byte>.Empty, default, handler);
+    }
+
+    /// <summary>Only from <see cref="IEpollReadable.OnReadable"/>: bytes read, 0 at end of stream, -1 if the socket would block.</summary>
+    public int ReceiveNow(Span<byte> buffer) => _read.ReceiveNow(buffer);
+
     /// <summary>Waits for the non-blocking connect this stream was made for; its failure is a <see cref="SocketException"/>.</summary>
     public async ValueTask WaitConnectedAsync(CancellationToken ct)
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Appliance.Net;
 using Appliance.Protocols.Postgres;
 
 namespace Appliance.Postgres;
@@ -39,42 +40,31 @@ internal sealed class PgRelayPump : IDisposable
     public async Task<string?> RunAsync<TInspector>(Stream source, Stream destination, TInspector inspector, int maxLength, PgClientWriter? writer = null)
         where TInspector : struct, IPgFrameInspector
     {
+        var epoll = source as EpollSocketStream;
+        var inline = epoll is null ? null : new InlineRelay<TInspector>(this, epoll, destination, inspector, maxLength, writer);
         while (true)
         {
-            if (_end > _start)
+            if (_carried || _end > _start)
             {
-                var unread = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
-                var status = _frames.Forward(ref inspector, unread, _output, maxLength, out var consumed, out long tail, out bool stop, out var error);
-                int end = _start + (int)consumed;
-                // Unchanged bytes go out from the read buffer itself; only a read with replaced or dropped
-                // messages is assembled in the output buffer. The buffer is not touched until the write is done.
-                ReadOnlyMemory<byte> unchanged = _buffer.AsMemory(end - (int)tail, (int)tail);
-                _start = end;
-                if (_output.WrittenCount > 0)
+                ValueTask write;
+                Step step;
+                if (_carried)
                 {
-                    _output.Write(unchanged.Span);
-                    unchanged = _output.WrittenMemory;
+                    // Handled on the loop thread up to here; the rest needs this method.
+                    (write, step) = (_carriedWrite, _carriedStep);
+                    (_carried, _carriedWrite) = (false, default);
                 }
-                if (!unchanged.IsEmpty)
+                else
                 {
-                    if (writer is null)
-                    {
-                        await destination.WriteAsync(unchanged);
-                    }
-                    else
-                    {
-                        await writer.WriteRelayedAsync(unchanged, _frames.AtMessageBoundary);
-                    }
+                    write = Process(ref inspector, destination, maxLength, writer, out step);
                 }
-                if (_output.WrittenCount > 0)
+                await write;
+                _output.ResetIfUsed();
+                if (step.Status == OperationStatus.InvalidData)
                 {
-                    _output.Reset();
+                    return step.Error;
                 }
-                if (status == OperationStatus.InvalidData)
-                {
-                    return error;
-                }
-                if (stop && _frames.Held)
+                if (step.Stop && _frames.Held)
                 {
                     var (open, failure) = await HoldAsync(source, inspector, maxLength);
                     if (failure is not null)
@@ -90,7 +80,7 @@ internal sealed class PgRelayPump : IDisposable
                     }
                     continue;
                 }
-                if (stop)
+                if (step.Stop)
                 {
                     return null;
                 }
@@ -103,11 +93,24 @@ internal sealed class PgRelayPump : IDisposable
             }
             else if (_start == _end)
             {
-                // Nothing unread: wait for data without holding a buffer (a zero-byte read), so an idle session
-                // holds none. On Linux this costs no extra system call: the speculative receive that finds the
-                // socket empty happens either way, and the completion after epoll reads nothing.
+                // Nothing unread: wait for data without holding a buffer, so an idle session holds none. On the
+                // epoll transport, what arrives meanwhile is relayed on the loop thread by the inline relay; this
+                // method carries on only when that needs it (a write that waits, a held message, the end).
+                // Elsewhere it is a zero-byte read; on Linux that costs no extra system call: the speculative
+                // receive that finds the socket empty happens either way, and the completion after epoll reads nothing.
                 ReleaseBuffer();
-                _ = await source.ReadAsync(Memory<byte>.Empty);
+                if (inline is not null)
+                {
+                    _ = await epoll!.WaitReadableAsync(inline);
+                    if (_carried)
+                    {
+                        continue;
+                    }
+                }
+                else
+                {
+                    _ = await source.ReadAsync(Memory<byte>.Empty);
+                }
             }
             MakeRoom(maxLength);
             int read = await source.ReadAsync(_buffer.AsMemory(_end));
@@ -116,6 +119,92 @@ internal sealed class PgRelayPump : IDisposable
                 return _frames.AtMessageBoundary && _start == _end ? null : "connection closed in the middle of a message";
             }
             _end += read;
+        }
+    }
+
+    /// <summary>What one pass over the unread bytes ended with.</summary>
+    private struct Step
+    {
+        public OperationStatus Status;
+        public bool Stop;
+        public string? Error;
+    }
+
+    private bool _carried;
+    private ValueTask _carriedWrite;
+    private Step _carriedStep;
+
+    /// <summary>
+    /// Forwards the complete messages among the unread bytes and starts writing the result: unchanged bytes go out
+    /// from the read buffer itself; only a read with replaced or dropped messages is assembled in the output buffer.
+    /// Neither buffer may be touched until the returned write is done.
+    /// </summary>
+    private ValueTask Process<TInspector>(ref TInspector inspector, Stream destination, int maxLength, PgClientWriter? writer, out Step step)
+        where TInspector : struct, IPgFrameInspector
+    {
+        var unread = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
+        step.Status = _frames.Forward(ref inspector, unread, _output, maxLength, out var consumed, out long tail, out step.Stop, out step.Error);
+        int end = _start + (int)consumed;
+        ReadOnlyMemory<byte> unchanged = _buffer.AsMemory(end - (int)tail, (int)tail);
+        _start = end;
+        if (_output.WrittenCount > 0)
+        {
+            _output.Write(unchanged.Span);
+            unchanged = _output.WrittenMemory;
+        }
+        if (unchanged.IsEmpty)
+        {
+            return default;
+        }
+        return writer is null ? destination.WriteAsync(unchanged) : writer.WriteRelayedAsync(unchanged, _frames.AtMessageBoundary);
+    }
+
+    /// <summary>
+    /// The relay of one direction while its pump waits for data on the epoll transport: on the loop thread, each
+    /// read is forwarded and written there and then, as long as the write completes at once and the inspector
+    /// neither stops nor holds; anything else is handed to <see cref="RunAsync"/> with the write it started.
+    /// </summary>
+    private sealed class InlineRelay<TInspector>(PgRelayPump pump, EpollSocketStream source, Stream destination, TInspector inspector, int maxLength, PgClientWriter? writer)
+        : IEpollReadable
+        where TInspector : struct, IPgFrameInspector
+    {
+        private TInspector _inspector = inspector;
+
+        public bool OnReadable()
+        {
+            while (true)
+            {
+                pump.MakeRoom(maxLength);
+                int asked = pump._buffer.Length - pump._end;
+                int read = source.ReceiveNow(pump._buffer.AsSpan(pump._end));
+                if (read <= 0)
+                {
+                    if (read < 0 && pump._start == pump._end)
+                    {
+                        pump.ReleaseBuffer();
+                    }
+                    // Would block: wait for the next edge. End of stream: RunAsync reads it again and ends.
+                    return read < 0;
+                }
+                pump._end += read;
+                var write = pump.Process(ref _inspector, destination, maxLength, writer, out var step);
+                if (!write.IsCompletedSuccessfully || step.Stop || step.Status == OperationStatus.InvalidData)
+                {
+                    (pump._carried, pump._carriedWrite, pump._carriedStep) = (true, write, step);
+                    return false;
+                }
+                write.GetAwaiter().GetResult();
+                pump._output.ResetIfUsed();
+                if (read < asked)
+                {
+                    // A short read emptied the socket: the next edge brings more.
+                    if (pump._start == pump._end)
+                    {
+                        pump.ReleaseBuffer();
+                    }
+                    return true;
+                }
+            }
         }
     }
 
@@ -240,10 +329,14 @@ internal sealed class PgRelayPump : IDisposable
 
         public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, WrittenCount);
 
-        public void Reset()
+        /// <summary>Once written out: forgets the bytes and returns the buffer.</summary>
+        public void ResetIfUsed()
         {
-            WrittenCount = 0;
-            Dispose();
+            if (WrittenCount > 0)
+            {
+                WrittenCount = 0;
+                Dispose();
+            }
         }
 
         public void Advance(int count) => WrittenCount += count;
