@@ -29,6 +29,7 @@ public sealed partial class SegmentStore : IAsyncDisposable, IDisposable
     private int _state;
     private int _writerSleeping;
     private int _spaceWaiters;
+    private TaskCompletionSource? _spaceFreed; // under _spaceLock
     private long _acknowledged;
     private long _durable;
     private long _flushTarget = -1;
@@ -171,6 +172,28 @@ public sealed partial class SegmentStore : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// The <c>block</c> policy for callers that must not block a thread: completes the next time the writer frees
+    /// queue space (or the store closes). Call it before trying <see cref="TryAppend"/> again, and await it only if
+    /// that try finds the queue still full: space freed in between is not missed that way.
+    /// </summary>
+    public Task WaitForSpaceAsync()
+    {
+        lock (_spaceLock)
+        {
+            if (Volatile.Read(ref _state) != StateOpen)
+            {
+                return Task.CompletedTask;
+            }
+            if (_spaceFreed is null)
+            {
+                _spaceFreed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Interlocked.Increment(ref _spaceWaiters);
+            }
+            return _spaceFreed.Task;
+        }
+    }
+
+    /// <summary>
     /// Completes when every record up to <paramref name="address"/> is acknowledged (see <see cref="FsyncPolicy"/>);
     /// fails if the writer fails first. Synchronous when it already is.
     /// </summary>
@@ -280,10 +303,18 @@ public sealed partial class SegmentStore : IAsyncDisposable, IDisposable
     {
         if (force || Volatile.Read(ref _spaceWaiters) > 0)
         {
+            TaskCompletionSource? freed;
             lock (_spaceLock)
             {
                 Monitor.PulseAll(_spaceLock);
+                freed = _spaceFreed;
+                if (freed is not null)
+                {
+                    _spaceFreed = null;
+                    Interlocked.Decrement(ref _spaceWaiters);
+                }
             }
+            freed?.TrySetResult();
         }
     }
 

@@ -96,4 +96,59 @@ public sealed class ConcurrencyTests
         Assert.Contains(status, new[] { AppendStatus.Appended, AppendStatus.Closed });
         Assert.Equal(n + (status == AppendStatus.Appended ? 1 : 0), dir.ReadAll().Count);
     }
+
+    [Fact]
+    public async Task WaitForSpaceAsync_QueueFull_CompletesWhenTheWriterFreesSpace()
+    {
+        using var dir = new StoreDirectory();
+        using var gate = new ManualResetEventSlim(false);
+        using var holding = new ManualResetEventSlim(false);
+        await using var store = SegmentStore.Open(dir.Options(fsync: FsyncPolicy.Always, queueBytes: 4096, maxRecordBytes: 1000, syncObserver: (_, _) =>
+        {
+            holding.Set();
+            gate.Wait();
+        }));
+        Assert.Equal(AppendStatus.Appended, store.TryAppend(TestRecords.Header(1, 0), new byte[100], out _));
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+        var n = 1;
+        while (store.TryAppend(TestRecords.Header(1, n), new byte[100], out _) == AppendStatus.Appended)
+        {
+            n++;
+        }
+        var space = store.WaitForSpaceAsync();
+        Assert.Equal(AppendStatus.Full, store.TryAppend(TestRecords.Header(1, n), new byte[100], out _));
+        Assert.False(space.IsCompleted);
+        gate.Set();
+        await space.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(AppendStatus.Appended, store.TryAppend(TestRecords.Header(1, n), new byte[100], out _));
+        await store.FlushAsync();
+        Assert.Equal(n + 1, dir.ReadAll().Count);
+    }
+
+    [Fact]
+    public async Task WaitForSpaceAsync_StoreCloses_Completes()
+    {
+        using var dir = new StoreDirectory();
+        using var gate = new ManualResetEventSlim(false);
+        using var holding = new ManualResetEventSlim(false);
+        var store = SegmentStore.Open(dir.Options(fsync: FsyncPolicy.Always, queueBytes: 4096, maxRecordBytes: 1000, syncObserver: (_, _) =>
+        {
+            holding.Set();
+            gate.Wait();
+        }));
+        store.TryAppend(TestRecords.Header(1, 0), new byte[100], out _);
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+        var n = 1;
+        while (store.TryAppend(TestRecords.Header(1, n), new byte[100], out _) == AppendStatus.Appended)
+        {
+            n++;
+        }
+        var space = store.WaitForSpaceAsync();
+        var closing = store.DisposeAsync().AsTask();
+        await space.WaitAsync(TimeSpan.FromSeconds(10));
+        gate.Set();
+        await closing.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(AppendStatus.Closed, store.TryAppend(TestRecords.Header(1, n), new byte[100], out _));
+        Assert.True(store.WaitForSpaceAsync().IsCompleted);
+    }
 }

@@ -24,7 +24,14 @@ internal sealed partial class PgSession
     {
         public bool NeedsWhole(byte type) => type is not (PgFrontend.CopyData);
 
-        public PgFrameAction Inspect(in PgFrame frame) => session._maskTracking ? session.TrackClient(in frame, session.InspectClient(in frame)) : session.InspectClient(in frame);
+        public PgFrameAction Inspect(in PgFrame frame)
+        {
+            if (session.HoldForRecording(ref session._clientWait))
+            {
+                return PgFrameAction.Hold;
+            }
+            return session._maskTracking ? session.TrackClient(in frame, session.InspectClient(in frame)) : session.InspectClient(in frame);
+        }
 
         public void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output) => session.WriteClientReplacement(in frame, output);
 
@@ -39,11 +46,32 @@ internal sealed partial class PgSession
             ? type != PgBackend.CopyData || session._activeCopy is not null
             : type is PgBackend.ErrorResponse or PgBackend.ReadyForQuery or PgBackend.ParameterStatus or PgBackend.CommandComplete;
 
-        public PgFrameAction Inspect(in PgFrame frame) => session.InspectUpstream(in frame);
+        public PgFrameAction Inspect(in PgFrame frame) => session.HoldForRecording(ref session._upstreamWait) ? PgFrameAction.Hold : session.InspectUpstream(in frame);
 
         public void WriteReplacement(in PgFrame frame, IBufferWriter<byte> output) => session.WriteUpstreamReplacement(in frame, output);
 
         public ValueTask<string?> WaitHeldAsync() => session.TakeWait(ref session._upstreamWait);
+    }
+
+    /// <summary>
+    /// Under <c>record.when_full: block</c>, while this session's records wait for room in the store, each direction
+    /// holds its next message (<paramref name="wait"/> is what the hold waits for): the session slows down to the
+    /// disk's pace without blocking the loop thread the other sessions share.
+    /// </summary>
+    private bool HoldForRecording(ref Task<string?>? wait)
+    {
+        if (_recorder is not { MustWait: true } recorder)
+        {
+            return false;
+        }
+        wait = WaitForRecordingAsync(recorder);
+        return true;
+    }
+
+    private static async Task<string?> WaitForRecordingAsync(Recording.SessionRecorder recorder)
+    {
+        await recorder.WaitForRoomAsync();
+        return null;
     }
 
     private PgFrameAction InspectClient(in PgFrame frame)

@@ -88,7 +88,12 @@ internal sealed partial class PgSession
         {
             await TrySendFatalAsync(fatalState, fatalMessage!);
         }
-        _recorder?.End(fatalMessage ?? (_clientTerminated ? "client terminated" : "connection closed"), _bytesFromClient, _bytesFromUpstream);
+        if (_recorder is { } recorder)
+        {
+            recorder.End(fatalMessage ?? (_clientTerminated ? "client terminated" : "connection closed"), _bytesFromClient, _bytesFromUpstream);
+            // The session lasts until its records are in the store's queue (a shutdown waits for sessions, then closes the store).
+            await recorder.WaitForRoomAsync();
+        }
         if (_principal is not null)
         {
             _log.LogInformation("session ended for {Principal} on target {Target}", _principal.Subject, _target?.Name);

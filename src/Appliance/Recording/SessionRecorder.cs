@@ -25,9 +25,12 @@ namespace Appliance.Recording;
 /// which still tries once so the transcript says how the session ended.
 /// </para>
 /// <para>
-/// Under <c>when_full: block</c> a call waits while the store's queue is full (the session slows down to the
-/// disk's pace); otherwise nothing here waits. Records are encoded into pooled buffers (cleared after use: they
-/// hold user data) and copied into the store's queue; nothing is allocated per record.
+/// Nothing here waits; calls come from the relay, on the epoll loop thread that every session shares. Under
+/// <c>when_full: block</c> a record that finds the store's queue full is kept, in order, in this session's own
+/// queue, and <see cref="MustWait"/> turns true: the session holds its next message until
+/// <see cref="WaitForRoomAsync"/> has moved those records into the store, so it slows down to the disk's pace
+/// while other sessions go on. Records are encoded into pooled buffers (cleared after use: they hold user data)
+/// and copied into the store's queue; nothing is allocated per record while the queue has room.
 /// </para>
 /// <para>
 /// Threads: <see cref="Rows"/> and <see cref="Result"/> belong to one direction (server to client) and must not be
@@ -54,6 +57,11 @@ public sealed class SessionRecorder
     private long _statements;
     private int _failure;
     private int _ended;
+
+    // Under `block`: records that found the store's queue full, oldest first, each a pooled copy (under _gate).
+    private readonly Queue<(RecordHeader Header, byte[] Buffer, int Length)> _waiting = new();
+    private Task? _draining;
+    private volatile bool _mustWait;
 
     // Rows of the current statement (server-to-client side only).
     private byte[]? _rows;
@@ -389,6 +397,21 @@ public sealed class SessionRecorder
         }
     }
 
+    /// <summary>
+    /// Under <c>when_full: block</c>: records are waiting for room in the store. The session should hold its next
+    /// message until <see cref="WaitForRoomAsync"/> completes.
+    /// </summary>
+    public bool MustWait => _mustWait;
+
+    /// <summary>Completes once every record that waited for room is in the store's queue (or the store is gone).</summary>
+    public Task WaitForRoomAsync()
+    {
+        lock (_gate)
+        {
+            return _draining ?? Task.CompletedTask;
+        }
+    }
+
     private bool Append(RecordKind kind, ReadOnlySpan<byte> payload, bool evenAfterFailure = false)
     {
         lock (_gate)
@@ -398,9 +421,18 @@ public sealed class SessionRecorder
                 return false;
             }
             var header = new RecordHeader((byte)kind, SessionId, _sequence, StoreTime.ToUnixMicroseconds(_time.GetUtcNow()));
-            // After a failure the end record is tried once without waiting; otherwise `block` waits for room.
+            // After a failure the end record is tried once, and never waits; otherwise `block` keeps it for later.
             var wait = !_failSession && Failure == RecordingFailure.None;
-            var status = wait ? _store.Append(header, payload, out _) : _store.TryAppend(header, payload, out _);
+            var status = _waiting.Count > 0 ? AppendStatus.Full : _store.TryAppend(header, payload, out _);
+            if (status == AppendStatus.Full && wait)
+            {
+                var copy = ArrayPool<byte>.Shared.Rent(payload.Length);
+                payload.CopyTo(copy);
+                _waiting.Enqueue((header, copy, payload.Length));
+                _mustWait = true;
+                _draining ??= DrainAsync();
+                status = AppendStatus.Appended;
+            }
             if (status == AppendStatus.Appended)
             {
                 _sequence++;
@@ -409,6 +441,41 @@ public sealed class SessionRecorder
             var failure = status == AppendStatus.Full ? RecordingFailure.QueueFull : RecordingFailure.StoreUnavailable;
             Interlocked.CompareExchange(ref _failure, (int)failure, (int)RecordingFailure.None);
             return false;
+        }
+    }
+
+    /// <summary>Moves the waiting records into the store as the writer frees room, in order, off the caller's thread.</summary>
+    private async Task DrainAsync()
+    {
+        await Task.Yield();
+        while (true)
+        {
+            // Asked before trying, so room freed between the try and the wait is not missed.
+            var room = _store.WaitForSpaceAsync();
+            lock (_gate)
+            {
+                while (_waiting.TryPeek(out var record))
+                {
+                    var status = _store.TryAppend(record.Header, record.Buffer.AsSpan(0, record.Length), out _);
+                    if (status == AppendStatus.Full)
+                    {
+                        break;
+                    }
+                    _waiting.Dequeue();
+                    Return(record.Buffer, record.Length);
+                    if (status != AppendStatus.Appended)
+                    {
+                        Interlocked.CompareExchange(ref _failure, (int)RecordingFailure.StoreUnavailable, (int)RecordingFailure.None);
+                    }
+                }
+                if (_waiting.Count == 0)
+                {
+                    _mustWait = false;
+                    _draining = null;
+                    return;
+                }
+            }
+            await room;
         }
     }
 

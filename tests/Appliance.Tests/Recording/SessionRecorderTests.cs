@@ -251,6 +251,80 @@ public sealed class SessionRecorderTests
     }
 
     [Fact]
+    public async Task Block_WhenTheQueueIsFull_KeepsRecordsInOrderWithoutWaiting_AndHandsThemOverOnceThereIsRoom()
+    {
+        var stateDir = Directory.CreateTempSubdirectory("appliance-recording-").FullName;
+        using var gate = new ManualResetEventSlim(false);
+        using var holding = new ManualResetEventSlim(false);
+        var options = RecordingService.StoreOptions(new RecordConfig { Fsync = FsyncPolicy.Always, QueueCapacity = 4 * 1024 * 1024 },
+            Path.Combine(stateDir, "sessions"), TimeProvider.System, null);
+        options = new StoreOptions
+        {
+            Directory = options.Directory, Fsync = options.Fsync, QueueBytes = options.QueueBytes, MaxRecordBytes = options.MaxRecordBytes,
+            SyncObserver = (_, _) =>
+            {
+                holding.Set();
+                gate.Wait(); // a disk that does not keep up
+            },
+        };
+        try
+        {
+            var segmentStore = SegmentStore.Open(options);
+            var recorder = new SessionRecorder(segmentStore, Guid.NewGuid(), TimeProvider.System, failSession: false, maxResultBytes: 1 << 20);
+            Assert.True(recorder.Statement("select 0"u8, "select", [], "allow", 0));
+            Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+            Assert.False(recorder.MustWait);
+            Assert.True(recorder.WaitForRoomAsync().IsCompleted);
+
+            // Each call returns at once (a waiting one would wait for the disk, which waits for this test), and
+            // the recorder says records wait.
+            var texts = new List<byte[]>();
+            await Task.Run(() =>
+            {
+                for (int i = 1; !recorder.MustWait; i++)
+                {
+                    Assert.True(i < 100, "the queue never filled");
+                    var text = new byte[200_000];
+                    BitConverter.TryWriteBytes(text, i);
+                    texts.Add(text);
+                    Assert.True(recorder.Statement(text, "select", [], "allow", i));
+                }
+                for (int i = 0; i < 3; i++)
+                {
+                    var text = new byte[10];
+                    BitConverter.TryWriteBytes(text, 1000 + i);
+                    texts.Add(text);
+                    Assert.True(recorder.Statement(text, "select", [], "allow", 1000 + i));
+                }
+            }).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(recorder.MustWait);
+            var room = recorder.WaitForRoomAsync();
+            Assert.False(room.IsCompleted);
+            Assert.Equal(RecordingFailure.None, recorder.Failure);
+
+            gate.Set();
+            await room.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.False(recorder.MustWait);
+            Assert.True(recorder.End("client terminated", 0, 0));
+            await recorder.WaitForRoomAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            await segmentStore.DisposeAsync();
+
+            using var reader = StoreReader.Open(options.Directory);
+            var statements = SessionTranscript.Read(reader, recorder.SessionId).OfType<StatementRecord>().ToList();
+            Assert.Equal(texts.Count + 1, statements.Count);
+            for (int i = 0; i < texts.Count; i++)
+            {
+                Assert.Equal(texts[i], statements[i + 1].Text);
+            }
+        }
+        finally
+        {
+            gate.Set();
+            Directory.Delete(stateDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task StoreClosed_RecorderReturnsFalse()
     {
         await using var store = await RecordingTestStore.StartAsync();
