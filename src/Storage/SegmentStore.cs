@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
@@ -29,7 +30,7 @@ public sealed partial class SegmentStore : IAsyncDisposable, IDisposable
     private int _state;
     private int _writerSleeping;
     private int _spaceWaiters;
-    private TaskCompletionSource? _spaceFreed; // under _spaceLock
+    private readonly List<ISpaceWaiter> _spaceCallbacks = []; // under _spaceLock
     private long _acknowledged;
     private long _durable;
     private long _flushTarget = -1;
@@ -172,24 +173,26 @@ public sealed partial class SegmentStore : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// The <c>block</c> policy for callers that must not block a thread: completes the next time the writer frees
-    /// queue space (or the store closes). Call it before trying <see cref="TryAppend"/> again, and await it only if
-    /// that try finds the queue still full: space freed in between is not missed that way.
+    /// The <c>block</c> policy for callers that must not block a thread: <paramref name="waiter"/> is called once,
+    /// on the writer thread, the next time the writer frees queue space (or when the store closes). Register before
+    /// trying <see cref="TryAppend"/> again, and count on the call only if that try finds the queue still full:
+    /// space freed in between is not missed that way. False: the store is closed (<see cref="TryAppend"/> says so
+    /// too), nothing will call. Allocation-free once the list has grown.
     /// </summary>
-    public Task WaitForSpaceAsync()
+    public bool WhenSpace(ISpaceWaiter waiter)
     {
         lock (_spaceLock)
         {
             if (Volatile.Read(ref _state) != StateOpen)
             {
-                return Task.CompletedTask;
+                return false;
             }
-            if (_spaceFreed is null)
+            if (_spaceCallbacks.Count == 0)
             {
-                _spaceFreed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Interlocked.Increment(ref _spaceWaiters);
             }
-            return _spaceFreed.Task;
+            _spaceCallbacks.Add(waiter);
+            return true;
         }
     }
 
@@ -303,18 +306,29 @@ public sealed partial class SegmentStore : IAsyncDisposable, IDisposable
     {
         if (force || Volatile.Read(ref _spaceWaiters) > 0)
         {
-            TaskCompletionSource? freed;
+            ISpaceWaiter[]? callbacks = null;
+            int count = 0;
             lock (_spaceLock)
             {
                 Monitor.PulseAll(_spaceLock);
-                freed = _spaceFreed;
-                if (freed is not null)
+                if (_spaceCallbacks.Count > 0)
                 {
-                    _spaceFreed = null;
+                    // Called outside the lock, once per registration: a waiter may register again from its call.
+                    count = _spaceCallbacks.Count;
+                    callbacks = ArrayPool<ISpaceWaiter>.Shared.Rent(count);
+                    _spaceCallbacks.CopyTo(callbacks);
+                    _spaceCallbacks.Clear();
                     Interlocked.Decrement(ref _spaceWaiters);
                 }
             }
-            freed?.TrySetResult();
+            if (callbacks is not null)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    callbacks[i].OnSpace();
+                }
+                ArrayPool<ISpaceWaiter>.Shared.Return(callbacks, clearArray: true);
+            }
         }
     }
 

@@ -98,7 +98,7 @@ public sealed class ConcurrencyTests
     }
 
     [Fact]
-    public async Task WaitForSpaceAsync_QueueFull_CompletesWhenTheWriterFreesSpace()
+    public async Task WhenSpace_QueueFull_CalledWhenTheWriterFreesSpace()
     {
         using var dir = new StoreDirectory();
         using var gate = new ManualResetEventSlim(false);
@@ -115,18 +115,19 @@ public sealed class ConcurrencyTests
         {
             n++;
         }
-        var space = store.WaitForSpaceAsync();
+        var space = new SpaceSignal();
+        Assert.True(store.WhenSpace(space));
         Assert.Equal(AppendStatus.Full, store.TryAppend(TestRecords.Header(1, n), new byte[100], out _));
-        Assert.False(space.IsCompleted);
+        Assert.False(space.Called.IsCompleted);
         gate.Set();
-        await space.WaitAsync(TimeSpan.FromSeconds(10));
+        await space.Called.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(AppendStatus.Appended, store.TryAppend(TestRecords.Header(1, n), new byte[100], out _));
         await store.FlushAsync();
         Assert.Equal(n + 1, dir.ReadAll().Count);
     }
 
     [Fact]
-    public async Task WaitForSpaceAsync_StoreCloses_Completes()
+    public async Task WhenSpace_StoreCloses_Called_AndRefusedAfterwards()
     {
         using var dir = new StoreDirectory();
         using var gate = new ManualResetEventSlim(false);
@@ -143,12 +144,22 @@ public sealed class ConcurrencyTests
         {
             n++;
         }
-        var space = store.WaitForSpaceAsync();
+        var space = new SpaceSignal();
+        Assert.True(store.WhenSpace(space));
         var closing = store.DisposeAsync().AsTask();
-        await space.WaitAsync(TimeSpan.FromSeconds(10));
+        await space.Called.WaitAsync(TimeSpan.FromSeconds(10));
         gate.Set();
         await closing.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(AppendStatus.Closed, store.TryAppend(TestRecords.Header(1, n), new byte[100], out _));
-        Assert.True(store.WaitForSpaceAsync().IsCompleted);
+        Assert.False(store.WhenSpace(new SpaceSignal()));
+    }
+
+    private sealed class SpaceSignal : ISpaceWaiter
+    {
+        private readonly TaskCompletionSource _called = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Called => _called.Task;
+
+        public void OnSpace() => Assert.True(_called.TrySetResult(), "called twice for one registration");
     }
 }

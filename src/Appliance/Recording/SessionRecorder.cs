@@ -43,7 +43,7 @@ namespace Appliance.Recording;
 /// and the result record says so. <see cref="Result"/> closes the statement's rows.
 /// </para>
 /// </remarks>
-public sealed class SessionRecorder
+public sealed class SessionRecorder : ISpaceWaiter
 {
     private const int RowsChunkBytes = 16 * 1024;
 
@@ -60,7 +60,7 @@ public sealed class SessionRecorder
 
     // Under `block`: records that found the store's queue full, oldest first, each a pooled copy (under _gate).
     private readonly Queue<(RecordHeader Header, byte[] Buffer, int Length)> _waiting = new();
-    private Task? _draining;
+    private TaskCompletionSource? _roomMade;
     private volatile bool _mustWait;
 
     // Rows of the current statement (server-to-client side only).
@@ -408,7 +408,7 @@ public sealed class SessionRecorder
     {
         lock (_gate)
         {
-            return _draining ?? Task.CompletedTask;
+            return _waiting.Count == 0 ? Task.CompletedTask : (_roomMade ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
     }
 
@@ -429,8 +429,11 @@ public sealed class SessionRecorder
                 var copy = ArrayPool<byte>.Shared.Rent(payload.Length);
                 payload.CopyTo(copy);
                 _waiting.Enqueue((header, copy, payload.Length));
-                _mustWait = true;
-                _draining ??= DrainAsync();
+                if (!_mustWait)
+                {
+                    _mustWait = true;
+                    WaitForSpace();
+                }
                 status = AppendStatus.Appended;
             }
             if (status == AppendStatus.Appended)
@@ -444,39 +447,41 @@ public sealed class SessionRecorder
         }
     }
 
-    /// <summary>Moves the waiting records into the store as the writer frees room, in order, off the caller's thread.</summary>
-    private async Task DrainAsync()
+    /// <summary>The store's writer freed room: moves waiting records in (on the writer thread; nothing here waits).</summary>
+    void ISpaceWaiter.OnSpace()
     {
-        await Task.Yield();
-        while (true)
+        lock (_gate)
         {
-            // Asked before trying, so room freed between the try and the wait is not missed.
-            var room = _store.WaitForSpaceAsync();
-            lock (_gate)
+            if (_waiting.Count > 0)
             {
-                while (_waiting.TryPeek(out var record))
-                {
-                    var status = _store.TryAppend(record.Header, record.Buffer.AsSpan(0, record.Length), out _);
-                    if (status == AppendStatus.Full)
-                    {
-                        break;
-                    }
-                    _waiting.Dequeue();
-                    Return(record.Buffer, record.Length);
-                    if (status != AppendStatus.Appended)
-                    {
-                        Interlocked.CompareExchange(ref _failure, (int)RecordingFailure.StoreUnavailable, (int)RecordingFailure.None);
-                    }
-                }
-                if (_waiting.Count == 0)
-                {
-                    _mustWait = false;
-                    _draining = null;
-                    return;
-                }
+                WaitForSpace();
             }
-            await room;
         }
+    }
+
+    /// <summary>Under _gate: asks the store to call back when it frees room, then tries at once, so room freed
+    /// before the call was registered is not missed.</summary>
+    private void WaitForSpace()
+    {
+        _store.WhenSpace(this);
+        while (_waiting.TryPeek(out var record))
+        {
+            var status = _store.TryAppend(record.Header, record.Buffer.AsSpan(0, record.Length), out _);
+            if (status == AppendStatus.Full)
+            {
+                return;
+            }
+            _waiting.Dequeue();
+            Return(record.Buffer, record.Length);
+            if (status != AppendStatus.Appended)
+            {
+                Interlocked.CompareExchange(ref _failure, (int)RecordingFailure.StoreUnavailable, (int)RecordingFailure.None);
+            }
+        }
+        _mustWait = false;
+        var roomMade = _roomMade;
+        _roomMade = null;
+        roomMade?.TrySetResult();
     }
 
     // Pooled buffers held statement text and rows: clear what was used before handing them back.

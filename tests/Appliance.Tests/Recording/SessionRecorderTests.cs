@@ -325,6 +325,53 @@ public sealed class SessionRecorderTests
     }
 
     [Fact]
+    public async Task Block_StoreClosesWhileRecordsWait_TheWaitEndsAndTheRecorderFails()
+    {
+        var stateDir = Directory.CreateTempSubdirectory("appliance-recording-").FullName;
+        using var gate = new ManualResetEventSlim(false);
+        using var holding = new ManualResetEventSlim(false);
+        var options = RecordingService.StoreOptions(new RecordConfig { Fsync = FsyncPolicy.Always, QueueCapacity = 4 * 1024 * 1024 },
+            Path.Combine(stateDir, "sessions"), TimeProvider.System, null);
+        options = new StoreOptions
+        {
+            Directory = options.Directory, Fsync = options.Fsync, QueueBytes = options.QueueBytes, MaxRecordBytes = options.MaxRecordBytes,
+            SyncObserver = (_, _) =>
+            {
+                holding.Set();
+                gate.Wait();
+            },
+        };
+        try
+        {
+            var segmentStore = SegmentStore.Open(options);
+            var recorder = new SessionRecorder(segmentStore, Guid.NewGuid(), TimeProvider.System, failSession: false, maxResultBytes: 1 << 20);
+            Assert.True(recorder.Statement("select 0"u8, "select", [], "allow", 0));
+            Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+            await Task.Run(() =>
+            {
+                for (int i = 1; !recorder.MustWait; i++)
+                {
+                    Assert.True(i < 100, "the queue never filled");
+                    Assert.True(recorder.Statement(new byte[200_000], "select", [], "allow", i));
+                }
+            }).WaitAsync(TimeSpan.FromSeconds(10));
+            var room = recorder.WaitForRoomAsync();
+            var closing = segmentStore.DisposeAsync().AsTask();
+            await room.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.False(recorder.MustWait);
+            Assert.Equal(RecordingFailure.StoreUnavailable, recorder.Failure);
+            Assert.False(recorder.Statement("select 1"u8, "select", [], "allow", 0));
+            gate.Set();
+            await closing.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            gate.Set();
+            Directory.Delete(stateDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task StoreClosed_RecorderReturnsFalse()
     {
         await using var store = await RecordingTestStore.StartAsync();
