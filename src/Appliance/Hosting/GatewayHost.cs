@@ -36,6 +36,8 @@ internal static class GatewayHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Recording.RecordingService>());
         builder.Services.AddSingleton<Approvals.ApprovalService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Approvals.ApprovalService>());
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<GatewayService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<GatewayService>());
         builder.Services.AddSingleton<IConfigReloadTarget, IdentityKeysReload>();

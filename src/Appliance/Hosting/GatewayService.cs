@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Hosting;
 
 /// <summary>Binds every listener at start; on stop, stops accepting and drains sessions up to the deadline.</summary>
-internal sealed class GatewayService(ApplianceConfig config, IIdentityVerifier identity, PolicyStore policies, Recording.RecordingService recording, Approvals.ApprovalService approvals, ILoggerFactory loggers) : IHostedService
+internal sealed class GatewayService(ApplianceConfig config, IIdentityVerifier identity, PolicyStore policies, Recording.RecordingService recording, Approvals.ApprovalService approvals, GatewayMetrics metrics, ILoggerFactory loggers) : IHostedService
 {
     private readonly ILogger _logger = loggers.CreateLogger("Appliance.Gateway");
     private readonly List<PgListener> _listeners = [];
@@ -34,7 +34,7 @@ internal sealed class GatewayService(ApplianceConfig config, IIdentityVerifier i
                 throw new InvalidOperationException($"listen address '{group.Key}': {error}");
             }
             var targets = group.ToDictionary(t => t.Name, PgTarget.Load, StringComparer.Ordinal);
-            var context = new PgListenerContext(endPoint, targets, ServerCertificateFor(group.ToList()), identity, _cancels, policies, recording, approvals.Queue, config.Limits, sessionLogger, maskingKeys);
+            var context = new PgListenerContext(endPoint, targets, ServerCertificateFor(group.ToList()), identity, _cancels, policies, recording, approvals.Queue, config.Limits, sessionLogger, maskingKeys, metrics);
             var listener = new PgListener(context, _sessions);
             listener.Start();
             _listeners.Add(listener);

@@ -20,8 +20,11 @@ internal sealed class PgListenerContext(
     Approvals.ApprovalQueue approvals,
     LimitsConfig limits,
     ILogger logger,
-    Lazy<Masking.MaskingKeys> maskingKeys)
+    Lazy<Masking.MaskingKeys> maskingKeys,
+    Hosting.GatewayMetrics metrics)
 {
+    public Hosting.GatewayMetrics Metrics { get; } = metrics;
+
     /// <summary>The secret behind hash masks, read (or made) when a session first needs it.</summary>
     public Lazy<Masking.MaskingKeys> MaskingKeys { get; } = maskingKeys;
 

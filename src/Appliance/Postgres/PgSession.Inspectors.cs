@@ -65,6 +65,7 @@ internal sealed partial class PgSession
             return false;
         }
         wait = WaitForRecordingAsync(recorder);
+        _context.Metrics.RecordingHeld(_target!.Name);
         return true;
     }
 

@@ -96,6 +96,7 @@ internal sealed partial class PgSession
         _gate!.StandardConformingStrings = _standardConformingStrings;
         var refusal = _gate.Decide(sql);
         _gate.Masking = null;
+        _context.Metrics.StatementDecided(_target!.Name, refusal);
         return refusal?.Review is null ? refusal : refusal with { Ask = AskFor(refusal, sql) };
     }
 

@@ -40,6 +40,21 @@ internal sealed partial class PgSession
     /// <summary>Runs the session to its end. <paramref name="abort"/> ends it at once (shutdown deadline).</summary>
     public async Task RunAsync(CancellationToken abort)
     {
+        try
+        {
+            await RunSessionAsync(abort);
+        }
+        finally
+        {
+            _context.Metrics.SessionEnded(_target?.Name, _started, _fatalState, _bytesFromClient, _bytesFromUpstream);
+        }
+    }
+
+    private bool _started;
+    private string? _fatalState;
+
+    private async Task RunSessionAsync(CancellationToken abort)
+    {
         await using var client = _client;
         string? fatalState = null, fatalMessage = null;
         PgUpstream? upstream = null;
@@ -67,6 +82,8 @@ internal sealed partial class PgSession
                 using var key = _context.Cancels.Register(upstream.RemoteEndPoint, upstream.ProcessId, upstream.SecretKey, CancelHeld);
                 await CompleteClientLoginAsync(upstream, key.ProcessId, key.Secret, abort);
                 _log.LogInformation("session started for {Principal} on target {Target}", _principal!.Subject, _target!.Name);
+                _context.Metrics.SessionStarted(_target.Name);
+                _started = true;
                 var end = await RelayAsync(upstream.Connection, abort);
                 (fatalState, fatalMessage) = end;
             }
@@ -84,6 +101,7 @@ internal sealed partial class PgSession
         {
             _log.LogDebug("session connection ended: {Error}", e.Message);
         }
+        _fatalState = fatalState;
         if (fatalState is not null)
         {
             await TrySendFatalAsync(fatalState, fatalMessage!);

@@ -66,6 +66,11 @@ public sealed class GatewayFixture : IAsyncLifetime
                 listen: {listen}
                 upstream: {"{"} {pg}, database: orders, user: trustuser, tls: disable {"}"}
                 rules: [{"{"} roles: [test], allow: [all] {"}"}]
+              - name: metricsdb
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: trustuser, tls: disable {"}"}
+                rules: [{"{"} roles: [test], allow: [select] {"}"}]
               - name: wrongpassword
                 kind: postgres
                 listen: {listen}

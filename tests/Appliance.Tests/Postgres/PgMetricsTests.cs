@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Appliance.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Appliance.Tests.Postgres;
+
+/// <summary>The gateway's metrics (meter "Appliance") as a real session moves them; on a target no other test uses.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class PgMetricsTests(GatewayFixture fx)
+{
+    /// <summary>Sums every measurement of this gateway's meter by instrument and tags ("name|k=v|k=v").</summary>
+    private sealed class Sums : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentDictionary<string, long> _sums = new();
+
+        public Sums(IMeterFactory scope)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                // Only this host's meter: other gateways in the test process have meters of the same name.
+                if (instrument.Meter.Name == GatewayMetrics.MeterName && instrument.Meter.Scope == scope)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            {
+                var key = instrument.Name + string.Concat(tags.ToArray().OrderBy(t => t.Key).Select(t => $"|{t.Key}={t.Value}"));
+                _sums.AddOrUpdate(key, value, (_, sum) => sum + value);
+            });
+            _listener.Start();
+        }
+
+        public long this[string key] => _sums.TryGetValue(key, out var sum) ? sum : 0;
+
+        public override string ToString() => string.Join(", ", _sums.Select(p => $"{p.Key}: {p.Value}"));
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    private Sums Listen() => new(fx.Env.Host!.Services.GetRequiredService<IMeterFactory>());
+
+    [Fact]
+    public async Task Session_CountsStatementsByDecision_ActiveWhileOpen_AndItsEnd()
+    {
+        using var sums = Listen();
+        await using (var conn = fx.Npgsql(fx.Env.Token("test"), database: "metricsdb"))
+        {
+            await conn.OpenAsync();
+            Assert.Equal(1, sums["appliance.sessions.active|target=metricsdb"]);
+            // Opening may run a statement of Npgsql's own (its type catalog, once per connection string).
+            long allowedBefore = sums["appliance.statements|decision=allow|target=metricsdb"];
+            await using (var ok = new NpgsqlCommand("select count(*) from customers", conn))
+            {
+                await ok.ExecuteScalarAsync();
+                await ok.ExecuteScalarAsync();
+            }
+            await using var denied = new NpgsqlCommand("do $$ begin perform 1; end $$", conn);
+            await Assert.ThrowsAsync<PostgresException>(() => denied.ExecuteNonQueryAsync());
+            Assert.Equal(allowedBefore + 2, sums["appliance.statements|decision=allow|target=metricsdb"]);
+            Assert.Equal(1, sums["appliance.statements|decision=deny|target=metricsdb"]);
+        }
+        // The session ends on the gateway after the client has gone: wait for its end to be counted.
+        await WaitForAsync(() => sums["appliance.sessions|outcome=completed|sqlstate=|target=metricsdb"] == 1, sums);
+        Assert.Equal(0, sums["appliance.sessions.active|target=metricsdb"]);
+        Assert.True(sums["appliance.relayed|direction=from_client|target=metricsdb"] > 0);
+        Assert.True(sums["appliance.relayed|direction=from_upstream|target=metricsdb"] > 0);
+    }
+
+    [Fact]
+    public async Task RefusedLogin_CountedWithItsSqlState()
+    {
+        using var sums = Listen();
+        await using var conn = fx.Npgsql("not-a-token", database: "metricsdb");
+        var error = await Assert.ThrowsAsync<PostgresException>(() => conn.OpenAsync());
+        // At least one: a client may connect again after a refusal (Npgsql made two attempts here).
+        await WaitForAsync(() => sums[$"appliance.sessions|outcome=refused|sqlstate={error.SqlState}|target=metricsdb"] >= 1, sums);
+        Assert.Equal(0, sums["appliance.sessions.active|target=metricsdb"]);
+        Assert.Equal(0, sums["appliance.sessions|outcome=completed|sqlstate=|target=metricsdb"]);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, Sums sums)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not counted; measured: {sums}");
+            await Task.Delay(10);
+        }
+    }
+}
