@@ -74,19 +74,7 @@ public sealed class ConcurrencyTests
     {
         using var dir = new StoreDirectory();
         using var gate = new ManualResetEventSlim(false);
-        var holding = new ManualResetEventSlim(false);
-        var store = SegmentStore.Open(dir.Options(fsync: FsyncPolicy.Always, queueBytes: 4096, maxRecordBytes: 1000, syncObserver: (_, _) =>
-        {
-            holding.Set();
-            gate.Wait();
-        }));
-        store.TryAppend(TestRecords.Header(1, 0), new byte[100], out _);
-        Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
-        var n = 1;
-        while (store.TryAppend(TestRecords.Header(1, n), new byte[100], out _) == AppendStatus.Appended)
-        {
-            n++;
-        }
+        var (store, n) = OpenStalledAndFull(dir, gate);
         var blocked = Task.Run(() => store.Append(TestRecords.Header(1, n), new byte[100], out _));
         var closing = store.DisposeAsync().AsTask();
         gate.Set();
@@ -102,19 +90,8 @@ public sealed class ConcurrencyTests
     {
         using var dir = new StoreDirectory();
         using var gate = new ManualResetEventSlim(false);
-        using var holding = new ManualResetEventSlim(false);
-        await using var store = SegmentStore.Open(dir.Options(fsync: FsyncPolicy.Always, queueBytes: 4096, maxRecordBytes: 1000, syncObserver: (_, _) =>
-        {
-            holding.Set();
-            gate.Wait();
-        }));
-        Assert.Equal(AppendStatus.Appended, store.TryAppend(TestRecords.Header(1, 0), new byte[100], out _));
-        Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
-        var n = 1;
-        while (store.TryAppend(TestRecords.Header(1, n), new byte[100], out _) == AppendStatus.Appended)
-        {
-            n++;
-        }
+        var (opened, n) = OpenStalledAndFull(dir, gate);
+        await using var store = opened;
         var space = new SpaceSignal();
         Assert.True(store.WhenSpace(space));
         Assert.Equal(AppendStatus.Full, store.TryAppend(TestRecords.Header(1, n), new byte[100], out _));
@@ -131,19 +108,7 @@ public sealed class ConcurrencyTests
     {
         using var dir = new StoreDirectory();
         using var gate = new ManualResetEventSlim(false);
-        using var holding = new ManualResetEventSlim(false);
-        var store = SegmentStore.Open(dir.Options(fsync: FsyncPolicy.Always, queueBytes: 4096, maxRecordBytes: 1000, syncObserver: (_, _) =>
-        {
-            holding.Set();
-            gate.Wait();
-        }));
-        store.TryAppend(TestRecords.Header(1, 0), new byte[100], out _);
-        Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
-        var n = 1;
-        while (store.TryAppend(TestRecords.Header(1, n), new byte[100], out _) == AppendStatus.Appended)
-        {
-            n++;
-        }
+        var (store, n) = OpenStalledAndFull(dir, gate);
         var space = new SpaceSignal();
         Assert.True(store.WhenSpace(space));
         var closing = store.DisposeAsync().AsTask();
@@ -152,6 +117,30 @@ public sealed class ConcurrencyTests
         await closing.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(AppendStatus.Closed, store.TryAppend(TestRecords.Header(1, n), new byte[100], out _));
         Assert.False(store.WhenSpace(new SpaceSignal()));
+    }
+
+    /// <summary>
+    /// Opens a store whose writer sits in its first fsync until <paramref name="gate"/> is set (a slow disk) and fills
+    /// its queue with 100-byte records; returns it and how many records it took (sequence numbers 0 to n - 1).
+    /// </summary>
+    private static (SegmentStore Store, int Appended) OpenStalledAndFull(StoreDirectory dir, ManualResetEventSlim gate)
+    {
+        // Not disposed: the writer sets it at every fsync, also after this returns.
+        var holding = new ManualResetEventSlim(false);
+        var store = SegmentStore.Open(dir.Options(fsync: FsyncPolicy.Always, queueBytes: 4096, maxRecordBytes: 1000, syncObserver: (_, _) =>
+        {
+            holding.Set();
+            gate.Wait();
+        }));
+        Assert.Equal(AppendStatus.Appended, store.TryAppend(TestRecords.Header(1, 0), new byte[100], out _));
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+        var n = 1;
+        while (store.TryAppend(TestRecords.Header(1, n), new byte[100], out _) == AppendStatus.Appended)
+        {
+            n++;
+            Assert.True(n < 100, "the queue never filled");
+        }
+        return (store, n);
     }
 
     private sealed class SpaceSignal : ISpaceWaiter

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Appliance.Net;
@@ -10,15 +9,7 @@ public sealed class EpollReadableTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(20);
 
-    private static (EpollSocketStream Stream, Socket Peer) Pair()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        peer.Connect(listener.LocalEndPoint!);
-        return (new EpollSocketStream(listener.Accept(), EpollLoop.Next(), ownsSocket: true), peer);
-    }
+    private static (EpollSocketStream Stream, Socket Peer) Pair() => LoopbackSockets.EpollAndPeer();
 
     /// <summary>Reads in small pieces until the socket would block and reports each batch; gives up on a 'q', throws on an 'x'.</summary>
     private sealed class Collector(EpollSocketStream stream, int pieceSize = 3) : IEpollReadable

@@ -12,17 +12,7 @@ public sealed class EpollSocketStreamTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(20);
 
-    /// <summary>A connected loopback pair: the epoll stream's socket and a plain blocking peer.</summary>
-    private static (EpollSocketStream Stream, Socket Peer) Pair()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        peer.Connect(listener.LocalEndPoint!);
-        var accepted = listener.Accept();
-        return (new EpollSocketStream(accepted, EpollLoop.Next(), ownsSocket: true), peer);
-    }
+    private static (EpollSocketStream Stream, Socket Peer) Pair() => LoopbackSockets.EpollAndPeer();
 
     private static (EpollSocketStream A, EpollSocketStream B) EpollPair()
     {

@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
 using Appliance.Net;
 using Appliance.Postgres;
 using Appliance.Protocols.Postgres;
+using Appliance.Tests.Net;
 
 namespace Appliance.Tests.Postgres;
 
@@ -42,15 +42,7 @@ public sealed class PgRelayPumpTests
         return bytes;
     }
 
-    private static (EpollSocketStream Stream, Socket Peer) Pair()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        peer.Connect(listener.LocalEndPoint!);
-        return (new EpollSocketStream(listener.Accept(), EpollLoop.Next(), ownsSocket: true), peer);
-    }
+    private static (EpollSocketStream Stream, Socket Peer) Pair() => LoopbackSockets.EpollAndPeer();
 
     /// <summary>
     /// A mix of messages, sent in pieces that split them anywhere; what arrives is the stream with 'D' dropped and

@@ -202,29 +202,43 @@ public sealed class SessionRecorderTests
         Assert.Equal(text.AsSpan(0, statement.Text.Length).ToArray(), statement.Text);
     }
 
+    /// <summary>Opens the store and a recorder, and records one statement, which the writer then sits on.</summary>
+    private static (SegmentStore Store, SessionRecorder Recorder) StartStalled(StoreOptions options, ManualResetEventSlim holding, bool failSession)
+    {
+        var store = SegmentStore.Open(options);
+        var recorder = new SessionRecorder(store, Guid.NewGuid(), TimeProvider.System, failSession, maxResultBytes: 1 << 20);
+        Assert.True(recorder.Statement("select 0"u8, "select", [], "allow", 0));
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+        return (store, recorder);
+    }
+
+    /// <summary>Store options whose writer, at its first fsync, sets <paramref name="holding"/> and waits for
+    /// <paramref name="gate"/>: a disk that does not keep up, so the queue fills.</summary>
+    private static StoreOptions StalledStore(string stateDir, ManualResetEventSlim gate, ManualResetEventSlim holding)
+    {
+        var options = RecordingService.StoreOptions(new RecordConfig { Fsync = FsyncPolicy.Always, QueueCapacity = 4 * 1024 * 1024 },
+            Path.Combine(stateDir, "sessions"), TimeProvider.System, null);
+        return new StoreOptions
+        {
+            Directory = options.Directory, Fsync = options.Fsync, QueueBytes = options.QueueBytes, MaxRecordBytes = options.MaxRecordBytes,
+            SyncObserver = (_, _) =>
+            {
+                holding.Set();
+                gate.Wait();
+            },
+        };
+    }
+
     [Fact]
     public async Task FailSession_WhenTheQueueIsFull_ReturnsFalseAndStaysFailed()
     {
         var stateDir = Directory.CreateTempSubdirectory("appliance-recording-").FullName;
         using var gate = new ManualResetEventSlim(false);
         using var holding = new ManualResetEventSlim(false);
-        var options = RecordingService.StoreOptions(new RecordConfig { Fsync = FsyncPolicy.Always, QueueCapacity = 4 * 1024 * 1024 },
-            Path.Combine(stateDir, "sessions"), TimeProvider.System, null);
-        options = new StoreOptions
-        {
-            Directory = options.Directory, Fsync = options.Fsync, QueueBytes = options.QueueBytes, MaxRecordBytes = options.MaxRecordBytes,
-            SyncObserver = (_, _) =>
-            {
-                holding.Set();
-                gate.Wait(); // a disk that does not keep up
-            },
-        };
+        var options = StalledStore(stateDir, gate, holding);
         try
         {
-            var segmentStore = SegmentStore.Open(options);
-            var recorder = new SessionRecorder(segmentStore, Guid.NewGuid(), TimeProvider.System, failSession: true, maxResultBytes: 1 << 20);
-            Assert.True(recorder.Statement("select 1"u8, "select", [], "allow", 0));
-            Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+            var (segmentStore, recorder) = StartStalled(options, holding, failSession: true);
             var big = new byte[200_000];
             var ok = 0;
             while (recorder.Statement(big, "select", [], "allow", 0))
@@ -256,23 +270,10 @@ public sealed class SessionRecorderTests
         var stateDir = Directory.CreateTempSubdirectory("appliance-recording-").FullName;
         using var gate = new ManualResetEventSlim(false);
         using var holding = new ManualResetEventSlim(false);
-        var options = RecordingService.StoreOptions(new RecordConfig { Fsync = FsyncPolicy.Always, QueueCapacity = 4 * 1024 * 1024 },
-            Path.Combine(stateDir, "sessions"), TimeProvider.System, null);
-        options = new StoreOptions
-        {
-            Directory = options.Directory, Fsync = options.Fsync, QueueBytes = options.QueueBytes, MaxRecordBytes = options.MaxRecordBytes,
-            SyncObserver = (_, _) =>
-            {
-                holding.Set();
-                gate.Wait(); // a disk that does not keep up
-            },
-        };
+        var options = StalledStore(stateDir, gate, holding);
         try
         {
-            var segmentStore = SegmentStore.Open(options);
-            var recorder = new SessionRecorder(segmentStore, Guid.NewGuid(), TimeProvider.System, failSession: false, maxResultBytes: 1 << 20);
-            Assert.True(recorder.Statement("select 0"u8, "select", [], "allow", 0));
-            Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+            var (segmentStore, recorder) = StartStalled(options, holding, failSession: false);
             Assert.False(recorder.MustWait);
             Assert.True(recorder.WaitForRoomAsync().IsCompleted);
 
@@ -330,23 +331,10 @@ public sealed class SessionRecorderTests
         var stateDir = Directory.CreateTempSubdirectory("appliance-recording-").FullName;
         using var gate = new ManualResetEventSlim(false);
         using var holding = new ManualResetEventSlim(false);
-        var options = RecordingService.StoreOptions(new RecordConfig { Fsync = FsyncPolicy.Always, QueueCapacity = 4 * 1024 * 1024 },
-            Path.Combine(stateDir, "sessions"), TimeProvider.System, null);
-        options = new StoreOptions
-        {
-            Directory = options.Directory, Fsync = options.Fsync, QueueBytes = options.QueueBytes, MaxRecordBytes = options.MaxRecordBytes,
-            SyncObserver = (_, _) =>
-            {
-                holding.Set();
-                gate.Wait();
-            },
-        };
+        var options = StalledStore(stateDir, gate, holding);
         try
         {
-            var segmentStore = SegmentStore.Open(options);
-            var recorder = new SessionRecorder(segmentStore, Guid.NewGuid(), TimeProvider.System, failSession: false, maxResultBytes: 1 << 20);
-            Assert.True(recorder.Statement("select 0"u8, "select", [], "allow", 0));
-            Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+            var (segmentStore, recorder) = StartStalled(options, holding, failSession: false);
             await Task.Run(() =>
             {
                 for (int i = 1; !recorder.MustWait; i++)
