@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace Appliance.Admin;
 
@@ -41,7 +42,16 @@ internal sealed class AdminService(ApplianceConfig config, IIdentityVerifier ide
                 listen.UseHttps(TlsMaterial.EnsureSelfSigned(config.StateDir, []).ServerCertificate);
             }
         }));
+        if (admin.Metrics)
+        {
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(GatewayMetrics.MeterName).AddPrometheusExporter());
+        }
         var app = builder.Build();
+        if (admin.Metrics)
+        {
+            // Counts only (see GatewayMetrics): no token, as /v1/health, so a scraper needs none.
+            app.MapPrometheusScrapingEndpoint("/metrics");
+        }
         app.MapGet("/v1/health", () => Results.Ok(new { status = "ok", policy_version = policies.Current.Version }));
         app.MapPost("/v1/policy/reload", async (HttpContext http) =>
         {

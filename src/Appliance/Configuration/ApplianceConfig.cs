@@ -30,6 +30,9 @@ public sealed class AdminConfig
     public string Listen { get; set; } = "127.0.0.1:8080";
     /// <summary>Roles whose tokens may call the admin API (policy reload).</summary>
     public List<string> Roles { get; set; } = [];
+
+    /// <summary>Serve the gateway's metrics at <c>GET /metrics</c> (Prometheus text format), without a token.</summary>
+    public bool Metrics { get; set; }
 }
 
 public sealed class ShutdownConfig

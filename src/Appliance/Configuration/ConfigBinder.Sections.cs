@@ -6,7 +6,7 @@ namespace Appliance.Configuration;
 internal sealed partial class ConfigBinder
 {
     private static readonly string[] s_rootKeys = ["state_dir", "admin", "identity", "roles", "targets", "shutdown", "limits", "guarded_functions", "record", "approvals"];
-    private static readonly string[] s_adminKeys = ["listen", "roles"];
+    private static readonly string[] s_adminKeys = ["listen", "roles", "metrics"];
     private static readonly string[] s_identityKeys = ["issuers"];
     private static readonly string[] s_issuerKeys =
         ["name", "issuer", "audiences", "jwks_file", "jwks_uri", "algorithms", "clock_skew", "jwks_refresh_interval"];
@@ -68,6 +68,7 @@ internal sealed partial class ConfigBinder
                 adminEndpoint = ParseListen(admin.KeyPath("listen"), listen);
             }
             config.Admin.Roles = admin.StringList("roles") ?? [];
+            config.Admin.Metrics = admin.Bool("metrics") ?? false;
         }
 
         if (section.Section("identity", s_identityKeys) is { } identity)

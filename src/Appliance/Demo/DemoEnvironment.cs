@@ -141,6 +141,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         admin:
           listen: 127.0.0.1:{AdminPort}
           roles: [dba]
+          metrics: true
         identity:
           issuers:
             - name: demo

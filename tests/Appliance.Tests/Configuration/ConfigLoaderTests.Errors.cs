@@ -184,6 +184,16 @@ public sealed partial class ConfigLoaderTests
     }
 
     [Fact]
+    public void LoadText_AdminMetricsNotABoolean_NamesTheKey()
+    {
+        SingleError("""
+            admin:
+              listen: 127.0.0.1:8080
+              metrics: yes please
+            """, 3, 12, "admin.metrics", "expected true or false, got 'yes please'");
+    }
+
+    [Fact]
     public void LoadText_InvalidYaml_ReportsPositionWithoutKey()
     {
         var result = Load("""

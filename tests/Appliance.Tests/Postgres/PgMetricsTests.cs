@@ -82,6 +82,26 @@ public sealed class PgMetricsTests(GatewayFixture fx)
         Assert.Equal(0, sums["appliance.sessions|outcome=completed|sqlstate=|target=metricsdb"]);
     }
 
+    [Fact]
+    public async Task PrometheusEndpoint_OnTheAdminListener_ServesTheCountsWithoutAToken()
+    {
+        await using (var conn = fx.Npgsql(fx.Env.Token("test"), database: "metricsdb"))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand("select 1", conn);
+            await cmd.ExecuteScalarAsync();
+        }
+        using var http = new HttpClient();
+        var response = await http.GetAsync($"http://127.0.0.1:{fx.Env.AdminPort}/metrics");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        var allowed = text.Split('\n').Where(l => l.StartsWith("appliance_statements_total{", StringComparison.Ordinal)
+            && l.Contains("target=\"metricsdb\"", StringComparison.Ordinal) && l.Contains("decision=\"allow\"", StringComparison.Ordinal)).ToList();
+        var line = Assert.Single(allowed);
+        Assert.True(long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= 1, line);
+        Assert.Contains("# TYPE appliance_sessions_active gauge", text);
+    }
+
     private static async Task WaitForAsync(Func<bool> condition, Sums sums)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
