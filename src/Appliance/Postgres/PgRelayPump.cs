@@ -9,7 +9,9 @@ namespace Appliance.Postgres;
 /// One direction of a session's relay: reads from a stream into its own buffer, lets <see cref="PgFrameStream"/>
 /// decide per message, and writes the result with one write per read. Socket reads and writes go straight to
 /// the stream (no pipe in between) and take no cancellation token: the session stops a pump by shutting the
-/// socket down, which ends the pending read.
+/// socket down, which ends the pending read. On the epoll transport the common case (a read, unchanged or
+/// rewritten messages, a write that completes at once) runs on the loop thread (<see cref="InlineRelay{TInspector}"/>);
+/// <see cref="RunAsync"/> carries what needs waiting.
 /// </summary>
 internal sealed class PgRelayPump : IDisposable
 {
