@@ -42,19 +42,18 @@ internal sealed class PgRelayPump : IDisposable
     public async Task<string?> RunAsync<TInspector>(Stream source, Stream destination, TInspector inspector, int maxLength, PgClientWriter? writer = null)
         where TInspector : struct, IPgFrameInspector
     {
-        var epoll = source as EpollSocketStream;
-        var inline = epoll is null ? null : new InlineRelay<TInspector>(this, epoll, destination, inspector, maxLength, writer);
+        var inline = source is EpollSocketStream epoll ? new InlineRelay<TInspector>(this, epoll, destination, inspector, maxLength, writer) : null;
         while (true)
         {
-            if (_carried || _end > _start)
+            if (_carried is not null || _end > _start)
             {
                 ValueTask write;
                 Step step;
-                if (_carried)
+                if (_carried is { } carried)
                 {
                     // Handled on the loop thread up to here; the rest needs this method.
-                    (write, step) = (_carriedWrite, _carriedStep);
-                    (_carried, _carriedWrite) = (false, default);
+                    (write, step) = carried;
+                    _carried = null;
                 }
                 else
                 {
@@ -103,8 +102,8 @@ internal sealed class PgRelayPump : IDisposable
                 ReleaseBuffer();
                 if (inline is not null)
                 {
-                    _ = await epoll!.WaitReadableAsync(inline);
-                    if (_carried)
+                    _ = await inline.WaitAsync();
+                    if (_carried is not null)
                     {
                         continue;
                     }
@@ -132,9 +131,8 @@ internal sealed class PgRelayPump : IDisposable
         public string? Error;
     }
 
-    private bool _carried;
-    private ValueTask _carriedWrite;
-    private Step _carriedStep;
+    /// <summary>What the inline relay handed over: the write it started and how its pass ended.</summary>
+    private (ValueTask Write, Step Step)? _carried;
 
     /// <summary>
     /// Forwards the complete messages among the unread bytes and starts writing the result: unchanged bytes go out
@@ -172,6 +170,9 @@ internal sealed class PgRelayPump : IDisposable
     {
         private TInspector _inspector = inspector;
 
+        /// <summary>Waits for data, relaying it meanwhile (see <see cref="EpollSocketStream.WaitReadableAsync"/>).</summary>
+        public ValueTask<int> WaitAsync() => source.WaitReadableAsync(this);
+
         public bool OnReadable()
         {
             while (true)
@@ -179,33 +180,34 @@ internal sealed class PgRelayPump : IDisposable
                 pump.MakeRoom(maxLength);
                 int asked = pump._buffer.Length - pump._end;
                 int read = source.ReceiveNow(pump._buffer.AsSpan(pump._end));
-                if (read <= 0)
+                if (read == 0)
                 {
-                    if (read < 0 && pump._start == pump._end)
-                    {
-                        pump.ReleaseBuffer();
-                    }
-                    // Would block: wait for the next edge. End of stream: RunAsync reads it again and ends.
-                    return read < 0;
-                }
-                pump._end += read;
-                var write = pump.Process(ref _inspector, destination, maxLength, writer, out var step);
-                if (!write.IsCompletedSuccessfully || step.Stop || step.Status == OperationStatus.InvalidData)
-                {
-                    (pump._carried, pump._carriedWrite, pump._carriedStep) = (true, write, step);
+                    // End of stream: RunAsync reads it again and ends.
                     return false;
                 }
-                write.GetAwaiter().GetResult();
-                pump._output.ResetIfUsed();
-                if (read < asked)
+                if (read > 0)
                 {
-                    // A short read emptied the socket: the next edge brings more.
-                    if (pump._start == pump._end)
+                    pump._end += read;
+                    var write = pump.Process(ref _inspector, destination, maxLength, writer, out var step);
+                    if (!write.IsCompletedSuccessfully || step.Stop || step.Status == OperationStatus.InvalidData)
                     {
-                        pump.ReleaseBuffer();
+                        pump._carried = (write, step);
+                        return false;
                     }
-                    return true;
+                    write.GetAwaiter().GetResult();
+                    pump._output.ResetIfUsed();
+                    if (read == asked)
+                    {
+                        // The read filled the buffer: more may be waiting.
+                        continue;
+                    }
                 }
+                // Would block, or a short read emptied the socket: the next edge brings more. Only a partial message keeps a buffer.
+                if (pump._start == pump._end)
+                {
+                    pump.ReleaseBuffer();
+                }
+                return true;
             }
         }
     }

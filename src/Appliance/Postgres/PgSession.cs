@@ -40,20 +40,21 @@ internal sealed partial class PgSession
     /// <summary>Runs the session to its end. <paramref name="abort"/> ends it at once (shutdown deadline).</summary>
     public async Task RunAsync(CancellationToken abort)
     {
+        string? fatalState = null;
         try
         {
-            await RunSessionAsync(abort);
+            fatalState = await RunSessionAsync(abort);
         }
         finally
         {
-            _context.Metrics.SessionEnded(_target?.Name, _started, _fatalState, _bytesFromClient, _bytesFromUpstream);
+            _context.Metrics.SessionEnded(_target?.Name, _started, fatalState, _bytesFromClient, _bytesFromUpstream);
         }
     }
 
     private bool _started;
-    private string? _fatalState;
 
-    private async Task RunSessionAsync(CancellationToken abort)
+    /// <summary>Runs the session; returns the SQLSTATE of the FATAL the client was sent, if any.</summary>
+    private async Task<string?> RunSessionAsync(CancellationToken abort)
     {
         await using var client = _client;
         string? fatalState = null, fatalMessage = null;
@@ -74,7 +75,7 @@ internal sealed partial class PgSession
             }
             if (upstream is null)
             {
-                return;
+                return null;
             }
             await using (upstream.Connection)
             {
@@ -101,7 +102,6 @@ internal sealed partial class PgSession
         {
             _log.LogDebug("session connection ended: {Error}", e.Message);
         }
-        _fatalState = fatalState;
         if (fatalState is not null)
         {
             await TrySendFatalAsync(fatalState, fatalMessage!);
@@ -116,6 +116,7 @@ internal sealed partial class PgSession
         {
             _log.LogInformation("session ended for {Principal} on target {Target}", _principal.Subject, _target?.Name);
         }
+        return fatalState;
     }
 
     private async ValueTask TrySendFatalAsync(string sqlState, string message)
