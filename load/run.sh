@@ -236,6 +236,13 @@ thread_ticks() {
   done
   echo "$total"
 }
+# Context switches of all threads of a process: "voluntary involuntary" (involuntary: preempted while runnable).
+ctx_switches() {
+  [ -n "$1" ] || { echo "0 0"; return; }
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ { v += $2 } /^nonvoluntary_ctxt_switches/ { n += $2 } END { print v + 0, n + 0 }'
+}
+# TCP segments the host has sent so far (loopback: every segment, data or bare ACK, is also received once).
+tcp_out_segs() { awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "OutSegs") c = i; h = 1 } else print $c }' /proc/net/snmp; }
 # "tid ticks name" for every thread of a process.
 thread_table() {
   local stat
@@ -290,7 +297,7 @@ run_round() {
   for path in direct pgbouncer gateway gateway-rec; do
     measure "$path" "$@"
     printf '%s\t%s\t%s\t%s\n' "$name" "$path" "$m_tps" "$m_cpu" >>"$rounds_file"
-    printf '   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn (kernel %s)   host %s\n' "$name" "$path" "$m_tps" "$m_cpu" "$m_sys" "$m_host"
+    printf '   %-22s %-11s %10.0f tps   proxy cpu %6s us/txn (kernel %s), switches/txn %s   host %s\n' "$name" "$path" "$m_tps" "$m_cpu" "$m_sys" "$m_ctx" "$m_host"
   done
 }
 # measure PATH PGBENCH-ARGS...: one pgbench run of --duration; sets m_tps, and the proxy's CPU µs per
@@ -299,12 +306,15 @@ measure() {
   local path="$1"; shift
   local output txns pid before after sys_before sys_after
   pid="$(proxy_pid "$path")"; before=$(cpu_ticks "$pid"); sys_before=$(sys_ticks "$pid"); read -r h_busy0 h_idle0 < <(host_ticks)
+  read -r vol0 invol0 < <(ctx_switches "$pid"); segs0=$(tcp_out_segs)
   output="$(bench "$path" "$@" -T "$duration")"
   after=$(cpu_ticks "$pid"); sys_after=$(sys_ticks "$pid"); read -r h_busy1 h_idle1 < <(host_ticks)
+  read -r vol1 invol1 < <(ctx_switches "$pid"); segs1=$(tcp_out_segs)
   m_tps="$(echo "$output" | awk '/^tps = / {print $3; exit}')"
   txns="$(echo "$output" | awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]; exit}')"
   m_cpu=$(awk -v a="$after" -v b="$before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
   m_host=$(awk -v a="$h_busy1" -v b="$h_busy0" -v i1="$h_idle1" -v i0="$h_idle0" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f us/txn, idle %.0f%%", (a - b) * 1e6 / hz / t, 100 * (i1 - i0) / (a - b + i1 - i0); else print 0 }')
+  m_ctx=$(awk -v v="$((vol1 - vol0))" -v n="$((invol1 - invol0))" -v s="$((segs1 - segs0))" -v t="${txns:-0}" 'BEGIN { if (t > 0) printf "%.2f + %.2f, tcp segments/txn %.2f", v / t, n / t, s / t; else print 0 }')
   m_sys=$(awk -v a="$sys_after" -v b="$sys_before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
 }
 
