@@ -49,6 +49,12 @@ public sealed class CatalogSnapshot(
     /// <summary>Every table, view, materialised view and foreign table that existed when the snapshot was taken.</summary>
     public bool Knows(uint relation) => known.Contains(relation);
 
+    /// <summary>The same relations by name, <c>schema.relation</c> as the catalog spells it.</summary>
+    public HashSet<string> KnownNames { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>View or materialised view (<c>schema.view</c>) → every relation it reads, directly or through other views.</summary>
+    public Dictionary<string, string[]> ViewReads { get; init; } = new(StringComparer.Ordinal);
+
     /// <summary>
     /// True for a function the gateway cannot see into: not in pg_catalog, or a name some other schema also
     /// defines (search_path could pick that one).

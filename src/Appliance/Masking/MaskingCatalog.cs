@@ -4,9 +4,9 @@ using Npgsql;
 namespace Appliance.Masking;
 
 /// <summary>
-/// A target's catalog as masking needs it, read with the gateway's own connection: which relations hold
-/// masked columns (partitions and children included), which views depend on them, which relations exist,
-/// and which functions are built in. Loaded on demand, shared by the target's sessions, and reloaded when
+/// A target's catalog as masking and the policy need it, read with the gateway's own connection: which
+/// relations hold masked columns (partitions and children included), which views depend on them, which
+/// relations exist, what each view reads, and which functions are built in. Loaded on demand, shared by the target's sessions, and reloaded when
 /// invalidated (DDL through the gateway, a policy reload) or when a result names a relation it does not know.
 /// </summary>
 public sealed class MaskingCatalog : IAsyncDisposable
@@ -131,7 +131,36 @@ public sealed class MaskingCatalog : IAsyncDisposable
         group by v.oid, n.nspname, cl.relname
         """;
 
-    private const string KnownRelationsSql = "select oid from pg_class where relkind in ('r', 'p', 'v', 'm', 'f')";
+    private static readonly string KnownRelationsSql = $"""
+        select cl.oid, {Qualified("n.nspname", "cl.relname")} from pg_class cl join pg_namespace n on n.oid = cl.relnamespace
+        where cl.relkind in ('r', 'p', 'v', 'm', 'f')
+        """;
+
+    // What each view and materialised view reads, through other views too: a rule naming a table also covers
+    // the views over it. Temporary schemas are left out: another session's temporary views are not this one's.
+    private static readonly string ViewReadsSql = $"""
+        with recursive reads(view, rel) as (
+            select r.ev_class, d.refobjid from pg_rewrite r
+              join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_class'::regclass
+            where d.refobjid <> r.ev_class
+            union
+            select reads.view, d.refobjid from reads
+              join pg_rewrite r on r.ev_class = reads.rel
+              join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_class'::regclass
+            where d.refobjid <> r.ev_class)
+        select {Qualified("vn.nspname", "v.relname")}, array_agg(distinct {Qualified("bn.nspname", "b.relname")})
+        from reads
+          join pg_class v on v.oid = reads.view join pg_namespace vn on vn.oid = v.relnamespace
+          join pg_class b on b.oid = reads.rel join pg_namespace bn on bn.oid = b.relnamespace
+        where vn.nspname not in ('pg_catalog', 'information_schema') and vn.nspname not like 'pg\_temp\_%'
+          and b.relkind in ('r', 'p', 'v', 'm', 'f')
+        group by vn.nspname, v.relname
+        """;
+
+    /// <summary>SQL for <c>schema.name</c> as the statement gate writes names: a part with . " * or ? in double quotes.</summary>
+    private static string Qualified(string schema, string name) => $"{Quoted(schema)} || '.' || {Quoted(name)}";
+
+    private static string Quoted(string part) => $"(case when {part} ~ '[.\"*?]' then '\"' || replace({part}, '\"', '\"\"') || '\"' else {part}::text end)";
 
     private const string FunctionsSql = """
         select distinct proname::text, pronamespace in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) from pg_proc
@@ -140,7 +169,7 @@ public sealed class MaskingCatalog : IAsyncDisposable
     private async Task<CatalogSnapshot> LoadAsync(IReadOnlyList<string> columns, long generation, CancellationToken ct)
     {
         await using var connection = await _source.OpenConnectionAsync(ct);
-        // One snapshot of the catalog for all four answers.
+        // One snapshot of the catalog for all the answers.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
 
         var relations = new Dictionary<uint, (string Name, string[] Columns, Dictionary<short, string> Masked)>();
@@ -181,10 +210,22 @@ public sealed class MaskingCatalog : IAsyncDisposable
         }
 
         var known = new HashSet<uint>();
+        var knownNames = new HashSet<string>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand(KnownRelationsSql, connection, transaction))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
-            while (await reader.ReadAsync(ct)) known.Add(reader.GetFieldValue<uint>(0));
+            while (await reader.ReadAsync(ct))
+            {
+                known.Add(reader.GetFieldValue<uint>(0));
+                knownNames.Add(reader.GetString(1));
+            }
+        }
+
+        var viewReads = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        await using (var command = new NpgsqlCommand(ViewReadsSql, connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) viewReads[reader.GetString(0)] = reader.GetFieldValue<string[]>(1);
         }
 
         var builtin = new HashSet<string>(StringComparer.Ordinal);
@@ -201,7 +242,7 @@ public sealed class MaskingCatalog : IAsyncDisposable
             builtin = previous;
         }
         var list = relations.Select(r => new CatalogRelation(r.Key, r.Value.Name, r.Value.Columns, r.Value.Masked)).ToList();
-        return new CatalogSnapshot(generation, list, views, known, builtin, user);
+        return new CatalogSnapshot(generation, list, views, known, builtin, user) { KnownNames = knownNames, ViewReads = viewReads };
     }
 
     public async ValueTask DisposeAsync()

@@ -34,6 +34,9 @@ public sealed class CompiledRule
     public GlobPattern[] Tables { get; }
     public GlobPattern[] Functions { get; }
 
+    /// <summary>A deny or review rule with table patterns: what views read matters to it.</summary>
+    public bool CoversTablesBehindViews => Action != PolicyAction.Allow && !AnyTable;
+
     public bool AppliesTo(IReadOnlyList<string> roles)
     {
         if (AnyRole) return true;
@@ -49,7 +52,8 @@ public sealed class CompiledRule
 
     /// <summary>
     /// Does the rule cover the statement? Allow rules need every table to fit a pattern; deny and review
-    /// rules match when any table fits (unknown tables count as fitting: fail closed either way).
+    /// rules match when any table fits, or any relation a view in the statement reads (unknown tables count as
+    /// fitting: fail closed either way). An allow rule naming a view allows it whatever the view reads.
     /// Deny and review rules with functions match only statements calling one of them.
     /// </summary>
     public bool Matches(in StatementFacts facts)
@@ -70,7 +74,7 @@ public sealed class CompiledRule
         {
             return facts.TablesComplete && AllNames(facts.Names, facts.Tables, Tables, catalogReadsFit: facts.Class is StatementClass.Select or StatementClass.Explain);
         }
-        return !facts.TablesComplete || facts.Tables.IsEmpty || AnyName(facts.Names, facts.Tables, Tables);
+        return !facts.TablesComplete || facts.Tables.IsEmpty || AnyName(facts.Names, facts.Tables, Tables) || AnyName(facts.Names, facts.ReadThroughViews, Tables);
     }
 
     /// <summary>Allow rules: may the statement call this guarded function?</summary>

@@ -10,6 +10,7 @@ public sealed class SessionPolicy(PolicyStore store, string target, IReadOnlyLis
     private TargetPolicy? _policy;
     private bool[] _applies = [];
     private Masking.SessionMasks? _masks;
+    private bool _viewsMatter;
 
     public string Target => target;
 
@@ -25,6 +26,7 @@ public sealed class SessionPolicy(PolicyStore store, string target, IReadOnlyLis
                 _policy = set.For(target);
                 _applies = _policy?.Applicability(roles) ?? [];
                 _masks = _policy is null ? null : Masking.SessionMasks.For(_policy.MaskRules, roles);
+                _viewsMatter = _policy is not null && _policy.Rules.Where((r, i) => _applies[i]).Any(r => r.CoversTablesBehindViews);
             }
             return _policy;
         }
@@ -32,6 +34,9 @@ public sealed class SessionPolicy(PolicyStore store, string target, IReadOnlyLis
 
     /// <summary>The masks in force now for this principal; null when nothing is masked for it.</summary>
     public Masking.SessionMasks? Masks => Current is null ? null : _masks;
+
+    /// <summary>True when a deny or review rule with tables applies to this principal: statements are then decided with what their views read.</summary>
+    public bool ViewsMatter => Current is not null && _viewsMatter;
 
     public Decision Decide(in StatementFacts facts)
     {

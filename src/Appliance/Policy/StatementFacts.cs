@@ -10,7 +10,8 @@ public readonly ref struct StatementFacts(
     ReadOnlySpan<Range> tables,
     ReadOnlySpan<Range> functions,
     bool tablesComplete,
-    bool functionsComplete = true)
+    bool functionsComplete = true,
+    ReadOnlySpan<Range> readThroughViews = default)
 {
     public StatementClass Class { get; } = statementClass;
 
@@ -22,6 +23,9 @@ public readonly ref struct StatementFacts(
 
     /// <summary>Every function called, as <c>name</c> or <c>schema.name</c> as written.</summary>
     public ReadOnlySpan<Range> Functions { get; } = functions;
+
+    /// <summary>Relations the views among <see cref="Tables"/> read: deny and review rules match them too.</summary>
+    public ReadOnlySpan<Range> ReadThroughViews { get; } = readThroughViews;
 
     /// <summary>False when the classifier could not be sure it found every table: rules with tables then fail closed.</summary>
     public bool TablesComplete { get; } = tablesComplete;

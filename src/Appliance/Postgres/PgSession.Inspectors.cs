@@ -104,8 +104,13 @@ internal sealed partial class PgSession
                 {
                     return PgFrameAction.Hold;
                 }
+                var refusal = maskRefusal ?? DecideQuery(in frame);
+                if (ReferenceEquals(refusal, PgStatementGate.StaleRelations))
+                {
+                    return ReloadRelations();
+                }
                 _cyclesSent++;
-                return (maskRefusal ?? DecideQuery(in frame)) is { } refusal ? (refusal.Ask is { } ask ? Hold(ask) : Refuse(refusal, extended: false)) : PgFrameAction.Forward;
+                return refusal is not null ? (refusal.Ask is { } ask ? Hold(ask) : Refuse(refusal, extended: false)) : PgFrameAction.Forward;
             case PgFrontend.FunctionCall:
                 if (_skipUntilSync)
                 {
@@ -127,7 +132,12 @@ internal sealed partial class PgSession
                 {
                     return PgFrameAction.Hold;
                 }
-                return (parseRefusal ?? DecideExtended(in frame)) is { } extendedRefusal
+                var extendedRefusal = parseRefusal ?? DecideExtended(in frame);
+                if (ReferenceEquals(extendedRefusal, PgStatementGate.StaleRelations))
+                {
+                    return ReloadRelations();
+                }
+                return extendedRefusal is not null
                     ? (extendedRefusal.Ask is { } held ? Hold(held) : Refuse(extendedRefusal, extended: true))
                     : PgFrameAction.Forward;
             default:

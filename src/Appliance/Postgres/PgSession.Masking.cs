@@ -31,6 +31,9 @@ internal sealed partial class PgSession
     private readonly HashSet<string> _describedPortals = new(StringComparer.Ordinal);
     private string[] _maskColumns = [];
     private Task<string?>? _clientWait;
+    // The catalog generation a reload for an unknown relation asked for, until the statement is decided again.
+    private long? _relationsReloadedFor;
+    private string? _catalogFailure;
     // Set with the Replace that sends the gateway's own Describe before an Execute; any other Replace is a refusal.
     private bool _injectDescribe;
 
@@ -68,31 +71,70 @@ internal sealed partial class PgSession
 
     /// <summary>
     /// Client side, before a Query or Parse is decided: the masks and catalog to decide with. Wait when the
-    /// catalog must be reloaded first; a refusal when masks apply to a session that started without them.
+    /// catalog must be reloaded first; a refusal when masks apply to a session that started without them, or
+    /// when the catalog a rule needs cannot be read.
     /// </summary>
     private PgFrameAction PrepareMasking(out Refusal? refusal)
     {
         refusal = null;
         var masks = _policy!.Masks;
-        if (masks is null)
+        bool views = _policy.ViewsMatter;
+        if (masks is null && !views)
         {
             _gate!.Masking = null;
+            _gate.Relations = null;
             return PgFrameAction.Forward;
         }
-        if (!_maskTracking)
+        if (masks is not null && !_maskTracking)
         {
             refusal = new Refusal("statement refused: a policy reload made columns masked for this principal; reconnect so the gateway can mask them", -1);
+            return PgFrameAction.Forward;
+        }
+        if (_catalogFailure is { } failure)
+        {
+            _catalogFailure = null;
+            refusal = new Refusal($"statement refused: {failure}", -1, SqlState: PgSqlState.ConnectionFailure);
             return PgFrameAction.Forward;
         }
         _maskColumns = _policy.Current!.MaskedColumns;
         if (_target!.Catalog.Current(_maskColumns) is not { } snapshot)
         {
             _clientWait = LoadCatalogAsync(0, 0);
+            if (masks is null)
+            {
+                // Only the policy needs it: a catalog that cannot be read refuses the statement, not the session.
+                _clientWait = RefuseOnFailureAsync(_clientWait);
+            }
             return PgFrameAction.Hold;
         }
         // Made per decision and dropped after it (DecideSql): a session keeps no snapshot alive.
-        _gate!.Masking = new MaskingGate(masks, snapshot);
+        _gate!.Masking = masks is null ? null : new MaskingGate(masks, snapshot);
+        _gate.Relations = views ? snapshot : null;
+        _gate.RelationsFresh = _relationsReloadedFor is { } generation && snapshot.Generation >= generation;
+        _relationsReloadedFor = null;
         return PgFrameAction.Forward;
+    }
+
+    /// <summary>
+    /// The statement names a relation the catalog does not know: reload it (a view may have been made outside
+    /// the gateway) and decide the statement again with the new one.
+    /// </summary>
+    private PgFrameAction ReloadRelations()
+    {
+        long generation = _target!.Catalog.NextGeneration;
+        _relationsReloadedFor = generation;
+        _clientWait = LoadCatalogAsync(generation, 0);
+        if (_policy!.Masks is null)
+        {
+            _clientWait = RefuseOnFailureAsync(_clientWait);
+        }
+        return PgFrameAction.Hold;
+    }
+
+    private async Task<string?> RefuseOnFailureAsync(Task<string?> load)
+    {
+        _catalogFailure = await load;
+        return null;
     }
 
     /// <summary>Reloads the catalog; with <paramref name="relation"/>, notes it as unseen if the reload cannot see it either.</summary>
@@ -110,7 +152,7 @@ internal sealed partial class PgSession
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException or IOException)
         {
-            return $"masking needs the catalog of target \"{_target!.Name}\", which cannot be read: {e.Message}";
+            return $"the gateway needs the catalog of target \"{_target!.Name}\" (for masking, or a rule naming tables that views could read), and it cannot be read: {e.Message}";
         }
     }
 

@@ -24,6 +24,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     private byte[] _names = new byte[1024];
     private Range[] _tables = new Range[16];
     private Range[] _functions = new Range[16];
+    private Range[] _throughViews = new Range[16];
     private readonly Dictionary<string, PreparedSql> _prepared = new(StringComparer.Ordinal);
     // Where unqualified names resolve, from the session's search_path at login: "schema." for ordinary names
     // (null: no single schema, so they fail closed); pg_* names are pg_catalog's while it is searched first.
@@ -83,6 +84,21 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     /// <summary>After <see cref="Decide"/> with <see cref="Masking"/>: what the results of the decided text need (all its statements merged).</summary>
     public Masking.MaskContext? MaskResult { get; private set; }
 
+    /// <summary>
+    /// Set when a deny or review rule with tables applies: the catalog that says what each view reads, so a view
+    /// cannot hide a table such a rule names. Null: statements are decided on the names they spell.
+    /// </summary>
+    public Masking.CatalogSnapshot? Relations { get; set; }
+
+    /// <summary>
+    /// True when <see cref="Relations"/> was loaded after the statement being decided arrived: a name it does not
+    /// know is then not a relation made elsewhere since (the server will say it does not exist, or it is temporary).
+    /// </summary>
+    public bool RelationsFresh { get; set; }
+
+    /// <summary>Returned by <see cref="Decide"/> when a statement names a relation <see cref="Relations"/> does not know: reload it and decide again.</summary>
+    public static readonly Refusal StaleRelations = new("statement held: the gateway's catalog does not know a relation it names", -1);
+
     /// <summary>Called when a DDL statement is allowed: the masking catalog may be out of date once it runs.</summary>
     public Action? DdlDecided { get; set; }
 
@@ -107,14 +123,15 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     }
 
     /// <summary>What a SQL-level PREPARE recorded, to decide each EXECUTE on (the policy may change in between).</summary>
-    private sealed record PreparedSql(StatementClass[] Classes, byte[] Names, Range[] Tables, Range[] Functions, bool TablesComplete, bool FunctionsComplete, bool Unqualified);
+    private sealed record PreparedSql(StatementClass[] Classes, byte[] Names, Range[] Tables, Range[] Functions, Range[] ThroughViews, bool TablesComplete, bool FunctionsComplete, bool Unqualified);
 
     /// <summary>Decides every statement of <paramref name="sql"/>; one refused statement refuses the whole text.</summary>
     public Refusal? Decide(ReadOnlySpan<byte> sql)
     {
         MaskResult = null;
-        // Masked and recorded sessions need each statement's names; a debug audit logs every allow.
-        bool cacheable = Masking is null && Recorder is null && sql.Length <= PgDecisionCache.MaxTextLength && !(audit?.IsEnabled(LogLevel.Debug) ?? false);
+        // Masked and recorded sessions need each statement's names; a debug audit logs every allow. A text decided
+        // with what views read is not cached: a view made outside the gateway later could hide a denied table.
+        bool cacheable = Masking is null && Recorder is null && Relations is null && sql.Length <= PgDecisionCache.MaxTextLength && !(audit?.IsEnabled(LogLevel.Debug) ?? false);
         var current = policy.Current;
         int hash = cacheable ? PgDecisionCache.Hash(sql) : 0;
         if (cacheable && _cache is not null && _cache.Contains(sql, hash, current, StandardConformingStrings))
@@ -192,6 +209,10 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             _statementCount++;
             _cacheable &= IsCacheable(_info);
             var refusal = DecideOne(statement);
+            if (ReferenceEquals(refusal, StaleRelations))
+            {
+                return refusal;
+            }
             if (refusal is null && _info.Class == SqlStatementClass.Ddl)
             {
                 DdlDecided?.Invoke();
@@ -242,9 +263,15 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         {
             return new Refusal("statement refused: writing to the system catalogs (pg_settings changes settings like SET) is not allowed through the gateway", -1);
         }
+        int throughCount = 0;
+        if (Relations is { } relations && !AddViewReads(relations, ref nameLength, tableCount, ref throughCount, ref tablesComplete))
+        {
+            return StaleRelations;
+        }
         var names = _names.AsSpan(0, nameLength);
         var tables = _tables.AsSpan(0, tableCount);
         var functions = _functions.AsSpan(0, functionCount);
+        var through = _throughViews.AsSpan(0, throughCount);
         bool functionsComplete = !info.FunctionsIncomplete;
 
         if (info.Class == SqlStatementClass.Prepare)
@@ -253,11 +280,11 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             {
                 return new Refusal($"statement refused: prepared statement \"{PgStartupParameters.Escape(NameOf(statement))}\" already exists; DEALLOCATE it first", -1);
             }
-            if (DecideEffects(info.InnerEffects, info.InnerClass, names, tables, functions, tablesComplete, functionsComplete) is { } refusal)
+            if (DecideEffects(info.InnerEffects, info.InnerClass, names, tables, functions, through, tablesComplete, functionsComplete) is { } refusal)
             {
                 return refusal;
             }
-            _prepared[NameOf(statement)] = new PreparedSql(ClassesOf(info.InnerEffects, info.InnerClass), names.ToArray(), tables.ToArray(), functions.ToArray(), tablesComplete, functionsComplete, _unqualifiedSeen);
+            _prepared[NameOf(statement)] = new PreparedSql(ClassesOf(info.InnerEffects, info.InnerClass), names.ToArray(), tables.ToArray(), functions.ToArray(), through.ToArray(), tablesComplete, functionsComplete, _unqualifiedSeen);
             return null;
         }
         if ((info.Flags & SqlStatementFlags.Deallocate) != 0)
@@ -276,7 +303,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             {
                 // The server re-resolves unqualified names of a prepared statement with the current search_path.
                 bool complete = prepared.TablesComplete && !(prepared.Unqualified && _searchPathChanged);
-                var facts = new StatementFacts(c, prepared.Names, prepared.Tables, prepared.Functions, complete, prepared.FunctionsComplete);
+                var facts = new StatementFacts(c, prepared.Names, prepared.Tables, prepared.Functions, complete, prepared.FunctionsComplete, prepared.ThroughViews);
                 if (Refuse(policy.Decide(in facts), in facts) is { } refusal)
                 {
                     return refusal;
@@ -287,7 +314,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
                 return null;
             }
         }
-        return DecideEffects(info.Effects, info.Class, names, tables, functions, tablesComplete, functionsComplete);
+        return DecideEffects(info.Effects, info.Class, names, tables, functions, through, tablesComplete, functionsComplete);
     }
 
     /// <summary>Records the statement as decided, straight from the text and the packed names: nothing allocated.</summary>
@@ -301,7 +328,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     private int _lastTableCount;
 
     /// <summary>A statement may do several things (a writing CTE reads and deletes): each must be allowed.</summary>
-    private Refusal? DecideEffects(SqlEffects effects, SqlStatementClass primary, ReadOnlySpan<byte> names, ReadOnlySpan<Range> tables, ReadOnlySpan<Range> functions, bool tablesComplete, bool functionsComplete)
+    private Refusal? DecideEffects(SqlEffects effects, SqlStatementClass primary, ReadOnlySpan<byte> names, ReadOnlySpan<Range> tables, ReadOnlySpan<Range> functions, ReadOnlySpan<Range> through, bool tablesComplete, bool functionsComplete)
     {
         uint bits = WithMergeActions((uint)effects | (uint)SqlStatementInfo.EffectOf(primary));
         while (bits != 0)
@@ -312,7 +339,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             {
                 continue;
             }
-            var facts = new StatementFacts(Map(c), names, tables, functions, tablesComplete, functionsComplete);
+            var facts = new StatementFacts(Map(c), names, tables, functions, tablesComplete, functionsComplete, through);
             if (Refuse(policy.Decide(in facts), in facts) is { } refusal)
             {
                 return refusal;
@@ -401,6 +428,52 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     }
 
     private static ReadOnlySpan<byte> PgCatalogPrefix => "pg_catalog."u8;
+
+    /// <summary>
+    /// Appends what each view among the statement's tables reads (from the catalog) after its names. False when a
+    /// name is not in a catalog loaded before the statement arrived: it may be a view made since.
+    /// </summary>
+    private bool AddViewReads(Masking.CatalogSnapshot relations, ref int length, int tableCount, ref int count, ref bool complete)
+    {
+        var known = relations.KnownNames.GetAlternateLookup<ReadOnlySpan<char>>();
+        var views = relations.ViewReads.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> chars = stackalloc char[SqlObjectName.MaxFormattedLength];
+        for (int i = 0; i < tableCount; i++)
+        {
+            var name = _names.AsSpan(_tables[i]);
+            if (name.StartsWith(PgCatalogPrefix) || name.StartsWith("information_schema."u8))
+            {
+                continue;
+            }
+            if (name.Length > chars.Length)
+            {
+                complete = false;
+                continue;
+            }
+            var text = chars[..Encoding.UTF8.GetChars(name, chars)];
+            if (!known.Contains(text))
+            {
+                if (!RelationsFresh) return false;
+                continue;
+            }
+            if (!views.TryGetValue(text, out var reads))
+            {
+                continue;
+            }
+            foreach (var read in reads)
+            {
+                if (!RoomFor(ref _throughViews, count) || !RoomForName(length) || Encoding.UTF8.GetByteCount(read) > SqlObjectName.MaxFormattedLength)
+                {
+                    complete = false;
+                    return true;
+                }
+                int start = length;
+                length += Encoding.UTF8.GetBytes(read, _names.AsSpan(length));
+                _throughViews[count++] = start..length;
+            }
+        }
+        return true;
+    }
 
     /// <summary>True when a written table is in pg_catalog (only pg_settings is writable there, and writing it is SET).</summary>
     private bool WritesCatalog(byte[] names, int tableCount)
@@ -526,7 +599,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         var target = policy.Target;
         var what = StatementClasses.Name(facts.Class);
         var rule = decision.RuleIndex >= 0 ? policy.Current?.Rules[decision.RuleIndex] : null;
-        string where = facts.Tables.IsEmpty ? "" : " on " + string.Join(", ", TableNames(in facts));
+        string where = (facts.Tables.IsEmpty ? "" : " on " + string.Join(", ", TableNames(in facts)))
+            + (facts.ReadThroughViews.IsEmpty ? "" : " (views reading " + string.Join(", ", NamesOf(facts.Names, facts.ReadThroughViews)) + ")");
         if (decision.Action == PolicyAction.Review && rule is not null)
         {
             // Not a refusal: the statement waits for approval, unless another statement of the text is refused.

@@ -48,6 +48,15 @@ public sealed class GatewayFixture : IAsyncLifetime
             GRANT SELECT ON app.customers TO pathuser;
             GRANT SELECT ON public.customers TO shadowuser, pathuser;
             """, database: "orders");
+        // Views over a table a deny rule names (viewsdb), one through another, and one over an allowed table.
+        await env.Postgres.PsqlAsync("""
+            CREATE SCHEMA reports;
+            CREATE VIEW reports.customer_emails AS SELECT id, email FROM public.customers;
+            CREATE VIEW reports.nested AS SELECT email FROM reports.customer_emails;
+            CREATE VIEW reports.order_totals AS SELECT customer_id, sum(total) AS total FROM public.orders GROUP BY customer_id;
+            GRANT USAGE ON SCHEMA reports TO appliance_gw;
+            GRANT SELECT ON ALL TABLES IN SCHEMA reports TO appliance_gw;
+            """, database: "orders");
         DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "shadow"), "shadow-secret");
         DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "path"), "path-secret");
         DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "md5"), "md5-secret");
@@ -91,6 +100,13 @@ public sealed class GatewayFixture : IAsyncLifetime
                 listen: {listen}
                 upstream: {"{"} {pg}, database: orders, user: pathuser, password_file: secrets/path, tls: disable {"}"}
                 rules: [{"{"} roles: [test], allow: [select, session], tables: ["app.*"] {"}"}]
+              - name: viewsdb
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: {DemoEnvironment.UpstreamUser}, password_file: secrets/orders, tls: disable {"}"}
+                rules:
+                  - {"{"} roles: [test], deny: [select], tables: ["public.customers"] {"}"}
+                  - {"{"} roles: [test], allow: [select, ddl] {"}"}
               - name: dbaonly
                 kind: postgres
                 listen: {listen}

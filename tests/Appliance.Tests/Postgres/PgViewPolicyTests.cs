@@ -1,0 +1,115 @@
+using Npgsql;
+
+namespace Appliance.Tests.Postgres;
+
+/// <summary>
+/// A deny rule naming a table also covers the views that read it (target viewsdb: select on public.customers
+/// is denied, other selects and DDL are allowed), whether the view was there at login, made later outside the
+/// gateway, or made through it.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class PgViewPolicyTests(GatewayFixture fx)
+{
+    private async Task<NpgsqlConnection> OpenAsync()
+    {
+        // A deny rule with tables also covers statements that name no table (a function could read it), so
+        // Npgsql's type loading (SELECT version() first) would be refused: the tests use the builtin types.
+        var conn = fx.Npgsql(fx.Env.Token("test"), database: "viewsdb", extra: "Server Compatibility Mode=NoTypeLoading");
+        await conn.OpenAsync();
+        return conn;
+    }
+
+    private static async Task<object?> ScalarAsync(NpgsqlConnection conn, string sql)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return await cmd.ExecuteScalarAsync();
+    }
+
+    /// <summary>The view over the allowed table answers through the gateway as it does directly.</summary>
+    private async Task AssertOrderTotalsAsync(NpgsqlConnection conn)
+    {
+        string direct = await fx.Env.Postgres.PsqlAsync("select count(*) from reports.order_totals", database: "orders");
+        Assert.Equal(long.Parse(direct.Trim()), await ScalarAsync(conn, "select count(*) from reports.order_totals"));
+    }
+
+    private static async Task<string> RefusedAsync(NpgsqlConnection conn, string sql)
+    {
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(conn, sql));
+        Assert.Equal("42501", error.SqlState);
+        return error.MessageText;
+    }
+
+    [Fact]
+    public async Task ViewOverDeniedTable_Refused_NamingTheTableItReads()
+    {
+        await using var conn = await OpenAsync();
+        Assert.Contains("select on public.customers is denied", await RefusedAsync(conn, "select count(*) from public.customers"));
+        string message = await RefusedAsync(conn, "select count(*) from reports.customer_emails");
+        Assert.Contains("statement refused by rule 1", message);
+        Assert.Contains("select on reports.customer_emails (views reading public.customers) is denied", message);
+        Assert.Contains("public.customers", await RefusedAsync(conn, "select email from reports.nested"));
+        // A view over an allowed table works, and so does the session after the refusals.
+        await AssertOrderTotalsAsync(conn);
+    }
+
+    [Fact]
+    public async Task ViewOverDeniedTable_PreparedStatement_RefusedAtParse()
+    {
+        await using var conn = await OpenAsync();
+        await using var cmd = new NpgsqlCommand("select email from reports.customer_emails where id = $1", conn) { Parameters = { new() { Value = 1 } } };
+        var error = await Assert.ThrowsAsync<PostgresException>(async () => { await cmd.PrepareAsync(); await cmd.ExecuteScalarAsync(); });
+        Assert.Equal("42501", error.SqlState);
+        Assert.Contains("views reading public.customers", error.MessageText);
+        await AssertOrderTotalsAsync(conn);
+    }
+
+    [Fact]
+    public async Task ViewMadeOutsideTheGateway_AfterTheCatalogWasRead_IsStillRefused()
+    {
+        await using var conn = await OpenAsync();
+        // The catalog is read now, before the view exists.
+        await AssertOrderTotalsAsync(conn);
+        await fx.Env.Postgres.PsqlAsync("""
+            CREATE VIEW reports.late_cards AS SELECT card_number FROM public.customers;
+            GRANT SELECT ON reports.late_cards TO appliance_gw;
+            """, database: "orders");
+        try
+        {
+            Assert.Contains("views reading public.customers", await RefusedAsync(conn, "select card_number from reports.late_cards"));
+        }
+        finally
+        {
+            await fx.Env.Postgres.PsqlAsync("DROP VIEW reports.late_cards;", database: "orders");
+        }
+    }
+
+    [Fact]
+    public async Task ViewsMadeThroughTheGateway_OverTheDeniedTableRefused_OverOthersDecidedByWhatTheyRead()
+    {
+        await using var conn = await OpenAsync();
+        await AssertOrderTotalsAsync(conn);
+        // Making the view reads the table too (directly, or through a view): refused before it exists.
+        Assert.Contains("public.customers", await RefusedAsync(conn, "create view public.my_cards as select card_number from public.customers"));
+        Assert.Contains("views reading public.customers", await RefusedAsync(conn, "create view public.my_emails as select email from reports.customer_emails"));
+        await ScalarAsync(conn, "create view public.my_totals as select * from reports.order_totals");
+        try
+        {
+            Assert.Equal(
+                long.Parse((await fx.Env.Postgres.PsqlAsync("select count(*) from public.my_totals", database: "orders")).Trim()),
+                await ScalarAsync(conn, "select count(*) from public.my_totals"));
+        }
+        finally
+        {
+            await ScalarAsync(conn, "drop view public.my_totals");
+        }
+    }
+
+    [Fact]
+    public async Task RelationThatDoesNotExist_GetsTheServersError_AndTheSessionGoesOn()
+    {
+        await using var conn = await OpenAsync();
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(conn, "select * from reports.no_such_view"));
+        Assert.Equal("42P01", error.SqlState);
+        await AssertOrderTotalsAsync(conn);
+    }
+}
