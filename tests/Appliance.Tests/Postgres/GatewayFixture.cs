@@ -54,9 +54,12 @@ public sealed class GatewayFixture : IAsyncLifetime
             CREATE VIEW reports.customer_emails AS SELECT id, email FROM public.customers;
             CREATE VIEW reports.nested AS SELECT email FROM reports.customer_emails;
             CREATE VIEW reports.order_totals AS SELECT customer_id, sum(total) AS total FROM public.orders GROUP BY customer_id;
+            CREATE ROLE limituser LOGIN PASSWORD 'limit-secret' CONNECTION LIMIT 1;
+            GRANT SELECT ON public.customers, public.orders TO limituser;
             GRANT USAGE ON SCHEMA reports TO appliance_gw;
             GRANT SELECT ON ALL TABLES IN SCHEMA reports TO appliance_gw;
             """, database: "orders");
+        DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "limit"), "limit-secret");
         DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "shadow"), "shadow-secret");
         DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "path"), "path-secret");
         DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "md5"), "md5-secret");
@@ -107,6 +110,13 @@ public sealed class GatewayFixture : IAsyncLifetime
                 rules:
                   - {"{"} roles: [test], deny: [select], tables: ["public.customers"] {"}"}
                   - {"{"} roles: [test], allow: [select, ddl] {"}"}
+              - name: nocatalogdb
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: limituser, password_file: secrets/limit, tls: disable {"}"}
+                rules:
+                  - {"{"} roles: [test], deny: [select], tables: ["public.customers"] {"}"}
+                  - {"{"} roles: [test], allow: [select] {"}"}
               - name: dbaonly
                 kind: postgres
                 listen: {listen}

@@ -105,6 +105,22 @@ public sealed class PgViewPolicyTests(GatewayFixture fx)
     }
 
     [Fact]
+    public async Task CatalogThatCannotBeRead_RefusesTheStatement_AndTheSessionGoesOn()
+    {
+        // limituser may hold one connection: the session's own. The gateway's catalog connection is refused.
+        await using var conn = fx.Npgsql(fx.Env.Token("test"), database: "nocatalogdb", extra: "Server Compatibility Mode=NoTypeLoading");
+        await conn.OpenAsync();
+        for (int i = 0; i < 2; i++)
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(conn, "select count(*) from public.orders"));
+            Assert.Equal("08006", error.SqlState);
+            Assert.Contains("needs the catalog of target \"nocatalogdb\"", error.MessageText);
+            Assert.Contains("too many connections", error.MessageText);
+        }
+        Assert.Equal(System.Data.ConnectionState.Open, conn.State);
+    }
+
+    [Fact]
     public async Task RelationThatDoesNotExist_GetsTheServersError_AndTheSessionGoesOn()
     {
         await using var conn = await OpenAsync();
