@@ -62,5 +62,14 @@ public sealed class CatalogSnapshot(
     public bool DefinedByUser(string name) => userFunctions.Contains(name);
 
     public bool IsUserFunction(string? schema, string name)
-        => schema is not null and not "pg_catalog" and not "information_schema" || userFunctions.Contains(name) || !BuiltinFunctions.Contains(name);
+        => schema is not null and not "pg_catalog" and not "information_schema" || userFunctions.Contains(name)
+            || !BuiltinFunctions.Contains(name) && !(schema is null && s_syntax.Contains(name));
+
+    // Written like calls but part of SQL's grammar, so not in pg_proc; no user function can take their place.
+    private static readonly HashSet<string> s_syntax = new(StringComparer.Ordinal)
+    {
+        "coalesce", "nullif", "greatest", "least", "grouping", "merge_action",
+        "xmlconcat", "xmlelement", "xmlexists", "xmlforest", "xmlparse", "xmlpi", "xmlroot", "xmlserialize",
+        "json_array", "json_arrayagg", "json_exists", "json_object", "json_objectagg", "json_query", "json_scalar", "json_serialize", "json_value",
+    };
 }

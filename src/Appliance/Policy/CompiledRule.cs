@@ -54,9 +54,11 @@ public sealed class CompiledRule
     /// Does the rule cover the statement? Allow rules need every table to fit a pattern; deny and review
     /// rules match when any table fits, or any relation a view in the statement reads (unknown tables count as
     /// fitting: fail closed either way). An allow rule naming a view allows it whatever the view reads.
+    /// A function may read any table: with the calls resolved against the catalog, deny and review rules with
+    /// tables match a statement that makes an <paramref name="opaque"/> call; unresolved, any statement naming no table.
     /// Deny and review rules with functions match only statements calling one of them.
     /// </summary>
-    public bool Matches(in StatementFacts facts)
+    public bool Matches(in StatementFacts facts, bool opaque = false)
     {
         if ((ClassMask & (1u << (int)facts.Class)) == 0)
         {
@@ -74,7 +76,8 @@ public sealed class CompiledRule
         {
             return facts.TablesComplete && AllNames(facts.Names, facts.Tables, Tables, catalogReadsFit: facts.Class is StatementClass.Select or StatementClass.Explain);
         }
-        return !facts.TablesComplete || facts.Tables.IsEmpty || AnyName(facts.Names, facts.Tables, Tables) || AnyName(facts.Names, facts.ReadThroughViews, Tables);
+        return !facts.TablesComplete || (facts.FunctionsResolved ? opaque : facts.Tables.IsEmpty)
+            || AnyName(facts.Names, facts.Tables, Tables) || AnyName(facts.Names, facts.ReadThroughViews, Tables);
     }
 
     /// <summary>Allow rules: may the statement call this guarded function?</summary>

@@ -11,7 +11,9 @@ public readonly ref struct StatementFacts(
     ReadOnlySpan<Range> functions,
     bool tablesComplete,
     bool functionsComplete = true,
-    ReadOnlySpan<Range> readThroughViews = default)
+    ReadOnlySpan<Range> readThroughViews = default,
+    bool functionsResolved = false,
+    bool callsUserFunction = false)
 {
     public StatementClass Class { get; } = statementClass;
 
@@ -26,6 +28,12 @@ public readonly ref struct StatementFacts(
 
     /// <summary>Relations the views among <see cref="Tables"/> read: deny and review rules match them too.</summary>
     public ReadOnlySpan<Range> ReadThroughViews { get; } = readThroughViews;
+
+    /// <summary>True when the calls were looked up in the target's catalog (<see cref="CallsUserFunction"/> is then known).</summary>
+    public bool FunctionsResolved { get; } = functionsResolved;
+
+    /// <summary>A call to a function that is not built in: the gateway cannot see which tables it reads.</summary>
+    public bool CallsUserFunction { get; } = callsUserFunction;
 
     /// <summary>False when the classifier could not be sure it found every table: rules with tables then fail closed.</summary>
     public bool TablesComplete { get; } = tablesComplete;

@@ -34,13 +34,22 @@ public sealed class TargetPolicy
     /// <summary>First matching rule wins; nothing matching is a deny. Does not allocate.</summary>
     public Decision Decide(ReadOnlySpan<bool> applies, in StatementFacts facts)
     {
+        int opaque = -1;
         for (int i = 0; i < Rules.Length; i++)
         {
-            if (!applies[i] || !Rules[i].Matches(in facts))
+            if (!applies[i])
             {
                 continue;
             }
             var rule = Rules[i];
+            if (opaque < 0 && facts.FunctionsResolved && rule.CoversTablesBehindViews)
+            {
+                opaque = MakesOpaqueCall(in facts) ? 1 : 0;
+            }
+            if (!rule.Matches(in facts, opaque == 1))
+            {
+                continue;
+            }
             if (rule.Action == PolicyAction.Allow && CallsUnpermittedGuardedFunction(rule, in facts))
             {
                 return new Decision(PolicyAction.Deny, i, DecisionReason.GuardedFunction);
@@ -48,6 +57,25 @@ public sealed class TargetPolicy
             return new Decision(rule.Action, i, DecisionReason.RuleMatched);
         }
         return new Decision(PolicyAction.Deny, -1, DecisionReason.NoRuleMatched);
+    }
+
+    /// <summary>A call that may read tables the statement does not name: a user function, a guarded one (query_to_xml, dblink, ...), or calls hidden from the classifier.</summary>
+    public bool MakesOpaqueCall(in StatementFacts facts)
+    {
+        if (facts.CallsUserFunction || !facts.FunctionsComplete)
+        {
+            return true;
+        }
+        Span<char> chars = stackalloc char[256];
+        foreach (var range in facts.Functions)
+        {
+            var name = facts.Names[range];
+            if (name.Length > chars.Length || _guarded.IsGuarded(chars[..System.Text.Encoding.UTF8.GetChars(name, chars)]))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private bool CallsUnpermittedGuardedFunction(CompiledRule rule, in StatementFacts facts)

@@ -123,7 +123,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     }
 
     /// <summary>What a SQL-level PREPARE recorded, to decide each EXECUTE on (the policy may change in between).</summary>
-    private sealed record PreparedSql(StatementClass[] Classes, byte[] Names, Range[] Tables, Range[] Functions, Range[] ThroughViews, bool TablesComplete, bool FunctionsComplete, bool Unqualified);
+    private sealed record PreparedSql(StatementClass[] Classes, byte[] Names, Range[] Tables, Range[] Functions, Range[] ThroughViews, bool TablesComplete, bool FunctionsComplete,
+        bool FunctionsResolved, bool CallsUserFunction, bool Unqualified);
 
     /// <summary>Decides every statement of <paramref name="sql"/>; one refused statement refuses the whole text.</summary>
     public Refusal? Decide(ReadOnlySpan<byte> sql)
@@ -273,6 +274,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         var functions = _functions.AsSpan(0, functionCount);
         var through = _throughViews.AsSpan(0, throughCount);
         bool functionsComplete = !info.FunctionsIncomplete;
+        _functionsResolved = Relations is not null;
+        _callsUserFunction = Relations is { } catalog && CallsUserFunction(catalog, statement);
 
         if (info.Class == SqlStatementClass.Prepare)
         {
@@ -284,7 +287,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             {
                 return refusal;
             }
-            _prepared[NameOf(statement)] = new PreparedSql(ClassesOf(info.InnerEffects, info.InnerClass), names.ToArray(), tables.ToArray(), functions.ToArray(), through.ToArray(), tablesComplete, functionsComplete, _unqualifiedSeen);
+            _prepared[NameOf(statement)] = new PreparedSql(ClassesOf(info.InnerEffects, info.InnerClass), names.ToArray(), tables.ToArray(), functions.ToArray(), through.ToArray(), tablesComplete, functionsComplete,
+                _functionsResolved, _callsUserFunction, _unqualifiedSeen);
             return null;
         }
         if ((info.Flags & SqlStatementFlags.Deallocate) != 0)
@@ -303,7 +307,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             {
                 // The server re-resolves unqualified names of a prepared statement with the current search_path.
                 bool complete = prepared.TablesComplete && !(prepared.Unqualified && _searchPathChanged);
-                var facts = new StatementFacts(c, prepared.Names, prepared.Tables, prepared.Functions, complete, prepared.FunctionsComplete, prepared.ThroughViews);
+                var facts = new StatementFacts(c, prepared.Names, prepared.Tables, prepared.Functions, complete, prepared.FunctionsComplete, prepared.ThroughViews,
+                    prepared.FunctionsResolved, prepared.CallsUserFunction);
                 if (Refuse(policy.Decide(in facts), in facts) is { } refusal)
                 {
                     return refusal;
@@ -326,6 +331,25 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     }
 
     private int _lastTableCount;
+    private bool _functionsResolved;
+    private bool _callsUserFunction;
+
+    /// <summary>Does the statement call a function the catalog says is not built in (as masking decides it)?</summary>
+    private bool CallsUserFunction(Masking.CatalogSnapshot catalog, ReadOnlySpan<byte> statement)
+    {
+        Span<byte> buffer = stackalloc byte[SqlName.MaxLength];
+        foreach (var f in _info.Functions)
+        {
+            string? schema = f.Name.IsQualified ? Encoding.UTF8.GetString(buffer[..f.Name.Schema.Normalize(statement, buffer)]) : null;
+            string name = Encoding.UTF8.GetString(buffer[..f.Name.Name.Normalize(statement, buffer)]);
+            // x.name may be a field rather than a call: only a function someone defined counts then.
+            if (f.IsAttributeNotation ? catalog.DefinedByUser(name) : catalog.IsUserFunction(schema, name))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>A statement may do several things (a writing CTE reads and deletes): each must be allowed.</summary>
     private Refusal? DecideEffects(SqlEffects effects, SqlStatementClass primary, ReadOnlySpan<byte> names, ReadOnlySpan<Range> tables, ReadOnlySpan<Range> functions, ReadOnlySpan<Range> through, bool tablesComplete, bool functionsComplete)
@@ -339,7 +363,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             {
                 continue;
             }
-            var facts = new StatementFacts(Map(c), names, tables, functions, tablesComplete, functionsComplete, through);
+            var facts = new StatementFacts(Map(c), names, tables, functions, tablesComplete, functionsComplete, through, _functionsResolved, _callsUserFunction);
             if (Refuse(policy.Decide(in facts), in facts) is { } refusal)
             {
                 return refusal;
@@ -600,7 +624,9 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         var what = StatementClasses.Name(facts.Class);
         var rule = decision.RuleIndex >= 0 ? policy.Current?.Rules[decision.RuleIndex] : null;
         string where = (facts.Tables.IsEmpty ? "" : " on " + string.Join(", ", TableNames(in facts)))
-            + (facts.ReadThroughViews.IsEmpty ? "" : " (views reading " + string.Join(", ", NamesOf(facts.Names, facts.ReadThroughViews)) + ")");
+            + (facts.ReadThroughViews.IsEmpty ? "" : " (views reading " + string.Join(", ", NamesOf(facts.Names, facts.ReadThroughViews)) + ")")
+            + (rule is { CoversTablesBehindViews: true } && facts.FunctionsResolved && policy.Current!.MakesOpaqueCall(in facts)
+                ? " (it calls " + string.Join(", ", FunctionNames(in facts)) + "; a function the gateway cannot see into may read any table)" : "");
         if (decision.Action == PolicyAction.Review && rule is not null)
         {
             // Not a refusal: the statement waits for approval, unless another statement of the text is refused.

@@ -45,6 +45,50 @@ public sealed class TargetPolicyTests
         Assert.Equal(new Decision(PolicyAction.Allow, 1, DecisionReason.RuleMatched), Decide(policy, ["test"], StatementClass.Select, ["public.orders"]));
     }
 
+    /// <summary>Decides with the calls resolved against a catalog, and relations read through views.</summary>
+    private static Decision DecideResolved(TargetPolicy policy, string[] tables, string[] through, string[] functions, bool callsUserFunction)
+    {
+        var names = new StringBuilder();
+        List<Range> Add(string[] list)
+        {
+            var ranges = new List<Range>();
+            foreach (var n in list)
+            {
+                ranges.Add(new Range(names.Length, names.Length + n.Length));
+                names.Append(n);
+            }
+            return ranges;
+        }
+        var t = Add(tables);
+        var v = Add(through);
+        var f = Add(functions);
+        var facts = new StatementFacts(StatementClass.Select, Encoding.UTF8.GetBytes(names.ToString()), t.ToArray(), f.ToArray(), true, true, v.ToArray(),
+            functionsResolved: true, callsUserFunction: callsUserFunction);
+        return policy.Decide(policy.Applicability(["test"]), in facts);
+    }
+
+    [Fact]
+    public void Decide_DenyWithTables_CoversViewsAndOpaqueCalls_NotBuiltIns()
+    {
+        var policy = Compile(Deny(["test"], ["select"], ["public.customers"]), Allow(["test"], ["select"]));
+        // Read through a view: denied. Another view: allowed.
+        Assert.Equal(PolicyAction.Deny, DecideResolved(policy, ["reports.emails"], ["public.customers"], [], false).Action);
+        Assert.True(DecideResolved(policy, ["reports.totals"], ["public.orders"], [], false).IsAllowed);
+        // No table named: built-in calls pass, a user function or a guarded one (runs SQL from a string) does not.
+        Assert.True(DecideResolved(policy, [], [], ["version", "now"], false).IsAllowed);
+        Assert.Equal(PolicyAction.Deny, DecideResolved(policy, [], [], ["card_of"], true).Action);
+        Assert.Equal(PolicyAction.Deny, DecideResolved(policy, ["public.orders"], [], ["query_to_xml"], false).Action);
+        // Unresolved (no catalog consulted): a statement naming no table still matches, as before.
+        Assert.Equal(PolicyAction.Deny, Decide(policy, ["test"], StatementClass.Select, functions: ["version"]).Action);
+    }
+
+    [Fact]
+    public void Decide_AllowNamingAView_AllowsItWhateverItReads()
+    {
+        var policy = Compile(Allow(["test"], ["select"], ["reports.*"]), Deny(["test"], ["select"], ["public.customers"]));
+        Assert.True(DecideResolved(policy, ["reports.emails"], ["public.customers"], [], false).IsAllowed);
+    }
+
     [Fact]
     public void Decide_NothingMatches_DefaultDeny()
     {

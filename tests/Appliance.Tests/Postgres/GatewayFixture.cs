@@ -56,6 +56,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             CREATE VIEW reports.order_totals AS SELECT customer_id, sum(total) AS total FROM public.orders GROUP BY customer_id;
             CREATE ROLE limituser LOGIN PASSWORD 'limit-secret' CONNECTION LIMIT 1;
             GRANT SELECT ON public.customers, public.orders TO limituser;
+            CREATE FUNCTION reports.card_of(int) RETURNS text LANGUAGE sql AS 'select card_number from public.customers where id = $1';
             GRANT USAGE ON SCHEMA reports TO appliance_gw;
             GRANT SELECT ON ALL TABLES IN SCHEMA reports TO appliance_gw;
             """, database: "orders");

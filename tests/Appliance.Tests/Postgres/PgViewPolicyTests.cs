@@ -12,9 +12,8 @@ public sealed class PgViewPolicyTests(GatewayFixture fx)
 {
     private async Task<NpgsqlConnection> OpenAsync()
     {
-        // A deny rule with tables also covers statements that name no table (a function could read it), so
-        // Npgsql's type loading (SELECT version() first) would be refused: the tests use the builtin types.
-        var conn = fx.Npgsql(fx.Env.Token("test"), database: "viewsdb", extra: "Server Compatibility Mode=NoTypeLoading");
+        // Npgsql loads its types first (SELECT version(), then the catalog): built-in calls pass the deny rule.
+        var conn = fx.Npgsql(fx.Env.Token("test"), database: "viewsdb");
         await conn.OpenAsync();
         return conn;
     }
@@ -49,6 +48,17 @@ public sealed class PgViewPolicyTests(GatewayFixture fx)
         Assert.Contains("select on reports.customer_emails (views reading public.customers) is denied", message);
         Assert.Contains("public.customers", await RefusedAsync(conn, "select email from reports.nested"));
         // A view over an allowed table works, and so does the session after the refusals.
+        await AssertOrderTotalsAsync(conn);
+    }
+
+    [Fact]
+    public async Task FunctionsTheGatewayCannotSeeInto_Refused_BuiltInsAllowed()
+    {
+        await using var conn = await OpenAsync();
+        Assert.Contains("it calls reports.card_of", await RefusedAsync(conn, "select reports.card_of(customer_id) from reports.order_totals"));
+        Assert.Contains("it calls reports.card_of", await RefusedAsync(conn, "select reports.card_of(1)"));
+        Assert.Contains("it calls query_to_xml", await RefusedAsync(conn, "select query_to_xml('select * from public.customers', true, false, '')"));
+        Assert.Equal("1", await ScalarAsync(conn, "select coalesce(null, 1)::text || substr(version(), 1, 0) where now() is not null"));
         await AssertOrderTotalsAsync(conn);
     }
 
