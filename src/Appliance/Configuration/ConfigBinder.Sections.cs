@@ -14,7 +14,7 @@ internal sealed partial class ConfigBinder
     private static readonly string[] s_targetKeys = ["name", "kind", "listen", "tls", "allow_insecure", "upstream", "rules", "masking"];
     private static readonly string[] s_tlsKeys = ["cert_file", "key_file"];
     private static readonly string[] s_upstreamKeys =
-        ["host", "port", "database", "user", "password_file", "tls", "ca_file", "connect_timeout"];
+        ["host", "port", "database", "user", "password_file", "tls", "ca_file", "connect_timeout", "catalog_max_age"];
     private static readonly string[] s_ruleKeys = ["roles", "allow", "deny", "review", "tables", "functions", "approvers", "approvals", "timeout"];
     private static readonly string[] s_ruleActions = ["allow", "deny", "review"];
     private static readonly string[] s_reviewOnlyKeys = ["approvers", "approvals", "timeout"];
@@ -372,6 +372,7 @@ internal sealed partial class ConfigBinder
         }
 
         upstream.ConnectTimeout = Positive(s, "connect_timeout") ?? upstream.ConnectTimeout;
+        upstream.CatalogMaxAge = Positive(s, "catalog_max_age") ?? upstream.CatalogMaxAge;
     }
 
     private RuleConfig BindRule(ConfigSection s)

@@ -32,6 +32,9 @@ public sealed class CatalogSnapshot(
 {
     public long Generation { get; } = generation;
 
+    /// <summary>When the load began (<see cref="System.Diagnostics.Stopwatch"/> ticks): what it says is at least this old.</summary>
+    public long LoadedAt { get; init; }
+
     /// <summary>Names of the functions in pg_catalog and information_schema.</summary>
     public HashSet<string> BuiltinFunctions { get; } = builtinFunctions;
 

@@ -12,6 +12,7 @@ namespace Appliance.Masking;
 public sealed class MaskingCatalog : IAsyncDisposable
 {
     private readonly NpgsqlDataSource _source;
+    private readonly long _maxAge;
     private readonly SemaphoreSlim _loading = new(1, 1);
     private CatalogSnapshot? _snapshot;
     private string[] _columns = [];
@@ -39,13 +40,16 @@ public sealed class MaskingCatalog : IAsyncDisposable
             MaxPoolSize = 2,
         };
         _source = NpgsqlDataSource.Create(builder);
+        // A view redefined outside the gateway shows in no statement: only a reload sees it.
+        _maxAge = (long)(upstream.CatalogMaxAge.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
     }
 
-    /// <summary>The snapshot in force, if one was loaded and nothing has invalidated it.</summary>
+    /// <summary>The snapshot in force, if one was loaded, nothing has invalidated it, and it is not older than <c>catalog_max_age</c>.</summary>
     public CatalogSnapshot? Current(IReadOnlyList<string> columns)
     {
         var snapshot = Volatile.Read(ref _snapshot);
-        return snapshot is not null && snapshot.Generation == Interlocked.Read(ref _generation) && SameColumns(columns) ? snapshot : null;
+        return snapshot is not null && snapshot.Generation == Interlocked.Read(ref _generation) && SameColumns(columns)
+            && System.Diagnostics.Stopwatch.GetTimestamp() - snapshot.LoadedAt <= _maxAge ? snapshot : null;
     }
 
     /// <summary>The newest snapshot loaded, stale or not (null before the first load). Results are planned with it: a relation it does not know makes the session reload.</summary>
@@ -168,6 +172,7 @@ public sealed class MaskingCatalog : IAsyncDisposable
 
     private async Task<CatalogSnapshot> LoadAsync(IReadOnlyList<string> columns, long generation, CancellationToken ct)
     {
+        long loadedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var connection = await _source.OpenConnectionAsync(ct);
         // One snapshot of the catalog for all the answers.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
@@ -242,7 +247,7 @@ public sealed class MaskingCatalog : IAsyncDisposable
             builtin = previous;
         }
         var list = relations.Select(r => new CatalogRelation(r.Key, r.Value.Name, r.Value.Columns, r.Value.Masked)).ToList();
-        return new CatalogSnapshot(generation, list, views, known, builtin, user) { KnownNames = knownNames, ViewReads = viewReads };
+        return new CatalogSnapshot(generation, list, views, known, builtin, user) { KnownNames = knownNames, ViewReads = viewReads, LoadedAt = loadedAt };
     }
 
     public async ValueTask DisposeAsync()

@@ -34,6 +34,7 @@ internal sealed partial class PgSession
     // The catalog generation a reload for an unknown relation asked for, until the statement is decided again.
     private long? _relationsReloadedFor;
     private string? _catalogFailure;
+    private CatalogSnapshot? _clientSnapshot;
     // Set with the Replace that sends the gateway's own Describe before an Execute; any other Replace is a refusal.
     private bool _injectDescribe;
 
@@ -97,14 +98,10 @@ internal sealed partial class PgSession
             return PgFrameAction.Forward;
         }
         _maskColumns = _policy.Current!.MaskedColumns;
-        if (_target!.Catalog.Current(_maskColumns) is not { } snapshot)
+        // The load this statement waited for counts however short catalog_max_age is.
+        if ((_target!.Catalog.Current(_maskColumns) ?? _clientSnapshot) is not { } snapshot)
         {
-            _clientWait = LoadCatalogAsync(0, 0);
-            if (masks is null)
-            {
-                // Only the policy needs it: a catalog that cannot be read refuses the statement, not the session.
-                _clientWait = RefuseOnFailureAsync(_clientWait);
-            }
+            _clientWait = LoadForClientAsync(0);
             return PgFrameAction.Hold;
         }
         // Made per decision and dropped after it (DecideSql): a session keeps no snapshot alive.
@@ -112,6 +109,7 @@ internal sealed partial class PgSession
         _gate.Relations = views ? snapshot : null;
         _gate.RelationsFresh = _relationsReloadedFor is { } generation && snapshot.Generation >= generation;
         _relationsReloadedFor = null;
+        _clientSnapshot = null;
         return PgFrameAction.Forward;
     }
 
@@ -123,19 +121,34 @@ internal sealed partial class PgSession
     {
         long generation = _target!.Catalog.NextGeneration;
         _relationsReloadedFor = generation;
-        _clientWait = LoadCatalogAsync(generation, 0);
-        if (_policy!.Masks is null)
-        {
-            _clientWait = RefuseOnFailureAsync(_clientWait);
-        }
+        _clientWait = LoadForClientAsync(generation);
         return PgFrameAction.Hold;
     }
 
-    private async Task<string?> RefuseOnFailureAsync(Task<string?> load)
+    /// <summary>
+    /// Client side: loads the catalog for the held statement. When only the policy needs it, a catalog that
+    /// cannot be read refuses the statement (PrepareMasking), not the session.
+    /// </summary>
+    private async Task<string?> LoadForClientAsync(long notBefore)
     {
-        _catalogFailure = await load;
-        return null;
+        try
+        {
+            _clientSnapshot = await _target!.Catalog.GetAsync(_maskColumns, notBefore, CancellationToken.None);
+            return null;
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException or IOException)
+        {
+            if (_policy!.Masks is not null)
+            {
+                return CatalogFailure(e);
+            }
+            _catalogFailure = CatalogFailure(e);
+            return null;
+        }
     }
+
+    private string CatalogFailure(Exception e)
+        => $"the gateway needs the catalog of target \"{_target!.Name}\" (for masking, or a rule naming tables that views could read), and it cannot be read: {e.Message}";
 
     /// <summary>Reloads the catalog; with <paramref name="relation"/>, notes it as unseen if the reload cannot see it either.</summary>
     private async Task<string?> LoadCatalogAsync(long notBefore, uint relation)
@@ -152,7 +165,7 @@ internal sealed partial class PgSession
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException or IOException)
         {
-            return $"the gateway needs the catalog of target \"{_target!.Name}\" (for masking, or a rule naming tables that views could read), and it cannot be read: {e.Message}";
+            return CatalogFailure(e);
         }
     }
 

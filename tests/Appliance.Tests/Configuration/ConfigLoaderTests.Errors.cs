@@ -22,7 +22,7 @@ public sealed partial class ConfigLoaderTests
 
         Assert.Equal(
             "test.yaml:7:7: targets[0].upstream.prot: unknown key 'prot'; expected one of: host, port, database, user, "
-                + "password_file, tls, ca_file, connect_timeout",
+                + "password_file, tls, ca_file, connect_timeout, catalog_max_age",
             error.ToString());
     }
 

@@ -130,8 +130,8 @@ public sealed partial class ConfigLoaderTests
         Assert.Equal(64 * 1024 * 1024, config.Limits.MaxClientMessageBytes);
         var target = Assert.Single(config.Targets);
         Assert.Null(target.Tls);
-        Assert.Equal((5432, UpstreamTlsMode.Prefer, TimeSpan.FromSeconds(10)),
-            (target.Upstream.Port, target.Upstream.Tls, target.Upstream.ConnectTimeout));
+        Assert.Equal((5432, UpstreamTlsMode.Prefer, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)),
+            (target.Upstream.Port, target.Upstream.Tls, target.Upstream.ConnectTimeout, target.Upstream.CatalogMaxAge));
         Assert.Empty(target.Rules);
     }
 
@@ -154,6 +154,23 @@ public sealed partial class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromMinutes(15), config.Shutdown.DrainTimeout);
         Assert.Equal((TimeSpan.FromHours(1), 7, 1024, 512),
             (config.Limits.LoginTimeout, config.Limits.MaxSessions, config.Limits.MaxClientMessageBytes, config.Limits.MaxStartupPacketBytes));
+    }
+
+    [Fact]
+    public void LoadText_CatalogMaxAge_ParsedAndZeroRefused()
+    {
+        var config = LoadValid("""
+            targets:
+              - { name: orders, kind: postgres, listen: "127.0.0.1:6432", upstream: { host: db, database: orders, user: gw, catalog_max_age: 2m } }
+            """);
+        Assert.Equal(TimeSpan.FromMinutes(2), config.Targets[0].Upstream.CatalogMaxAge);
+        SingleError("""
+            targets:
+              - name: orders
+                kind: postgres
+                listen: "127.0.0.1:6432"
+                upstream: { host: db, database: orders, user: gw, catalog_max_age: 0s }
+            """, 5, 72, "targets[0].upstream.catalog_max_age", "must be longer than 0s");
     }
 
     [Fact]

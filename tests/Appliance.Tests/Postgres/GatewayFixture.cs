@@ -111,6 +111,13 @@ public sealed class GatewayFixture : IAsyncLifetime
                 rules:
                   - {"{"} roles: [test], deny: [select], tables: ["public.customers"] {"}"}
                   - {"{"} roles: [test], allow: [select, ddl] {"}"}
+              - name: refreshdb
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: {DemoEnvironment.UpstreamUser}, password_file: secrets/orders, tls: disable, catalog_max_age: 1ms {"}"}
+                rules:
+                  - {"{"} roles: [test], deny: [select], tables: ["public.customers"] {"}"}
+                  - {"{"} roles: [test], allow: [select] {"}"}
               - name: nocatalogdb
                 kind: postgres
                 listen: {listen}

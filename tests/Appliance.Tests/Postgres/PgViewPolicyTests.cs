@@ -94,6 +94,29 @@ public sealed class PgViewPolicyTests(GatewayFixture fx)
     }
 
     [Fact]
+    public async Task ViewRedefinedOutsideTheGateway_SeenOnceTheCatalogIsOlderThanItsMaxAge()
+    {
+        // refreshdb: catalog_max_age 1ms, so the redefinition below is read before the next statement.
+        await fx.Env.Postgres.PsqlAsync("""
+            CREATE VIEW reports.swapped AS SELECT id FROM public.orders;
+            GRANT SELECT ON reports.swapped TO appliance_gw;
+            """, database: "orders");
+        try
+        {
+            await using var conn = fx.Npgsql(fx.Env.Token("test"), database: "refreshdb");
+            await conn.OpenAsync();
+            string orders = await fx.Env.Postgres.PsqlAsync("select count(*) from public.orders", database: "orders");
+            Assert.Equal(long.Parse(orders.Trim()), await ScalarAsync(conn, "select count(*) from reports.swapped"));
+            await fx.Env.Postgres.PsqlAsync("CREATE OR REPLACE VIEW reports.swapped AS SELECT id FROM public.customers;", database: "orders");
+            Assert.Contains("views reading public.customers", await RefusedAsync(conn, "select count(*) from reports.swapped"));
+        }
+        finally
+        {
+            await fx.Env.Postgres.PsqlAsync("DROP VIEW reports.swapped;", database: "orders");
+        }
+    }
+
+    [Fact]
     public async Task ViewsMadeThroughTheGateway_OverTheDeniedTableRefused_OverOthersDecidedByWhatTheyRead()
     {
         await using var conn = await OpenAsync();
