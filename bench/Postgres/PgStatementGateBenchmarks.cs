@@ -15,7 +15,8 @@ namespace Appliance.Bench.Postgres;
 /// repeated texts here (a Parse, BEGIN, an ORM's parameterised query) measure that path. pgbench's simple
 /// mode inlines a new aid every time, so those benchmarks rotate through 64 texts of one shape, as the load
 /// run sees them: the text misses, its shape (numbers taken out) hits. The multi-statement script is never
-/// remembered and measures the full decision.
+/// remembered and measures the full decision. The <c>WithCatalog_</c> cases are a session that a deny rule
+/// with tables applies to: no cache, and every name and call looked up in the target's catalog.
 /// </summary>
 [MemoryDiagnoser]
 public class PgStatementGateBenchmarks
@@ -37,11 +38,13 @@ public class PgStatementGateBenchmarks
         "INNER JOIN public.\"Customers\" AS c ON o.\"CustomerId\" = c.\"Id\"\nWHERE o.\"CreatedAt\" > $1 AND c.\"Region\" = $2\n" +
         "ORDER BY o.\"Total\" DESC\nLIMIT $3");
     private static readonly byte[] s_refused = Encoding.UTF8.GetBytes("DROP TABLE pgbench_history");
+    private static readonly byte[] s_viewAndCall = Encoding.UTF8.GetBytes("SELECT now(), coalesce(total, 0) FROM public.order_totals WHERE customer_id = $1");
 
     private static byte[][] Variants(string format) =>
         [.. Enumerable.Range(0, 64).Select(i => Encoding.UTF8.GetBytes(string.Format(System.Globalization.CultureInfo.InvariantCulture, format, 41234 + (i * 7919))))];
 
     private PgStatementGate _gate = null!;
+    private PgStatementGate _catalogGate = null!;
     private int _next;
 
     private byte[] Next(byte[][] variants) => variants[_next++ & 63];
@@ -68,6 +71,15 @@ public class PgStatementGateBenchmarks
         };
         _gate = new PgStatementGate(new SessionPolicy(new PolicyStore(config), "bench", ["test"]));
         _gate.UseSearchSchemas(["public"]);
+        _catalogGate = new PgStatementGate(new SessionPolicy(new PolicyStore(config), "bench", ["test"]))
+        {
+            Relations = new Appliance.Masking.CatalogSnapshot(1, [], [], new HashSet<uint>(), ["now", "count", "sum"], [])
+            {
+                KnownNames = ["public.pgbench_accounts", "public.Orders", "public.Customers", "public.order_totals", "public.orders"],
+                ViewReads = new() { ["public.order_totals"] = ["public.orders"] },
+            },
+        };
+        _catalogGate.UseSearchSchemas(["public"]);
     }
 
     [Benchmark(Baseline = true)]
@@ -93,4 +105,13 @@ public class PgStatementGateBenchmarks
 
     [Benchmark]
     public bool Refused_Ddl() => _gate.Decide(s_refused) is null;
+
+    [Benchmark]
+    public bool WithCatalog_PgbenchSelect_Parse() => _catalogGate.Decide(s_pgbenchSelectParse) is null;
+
+    [Benchmark]
+    public bool WithCatalog_OrmJoin() => _catalogGate.Decide(s_ormQuery) is null;
+
+    [Benchmark]
+    public bool WithCatalog_ViewAndCalls() => _catalogGate.Decide(s_viewAndCall) is null;
 }

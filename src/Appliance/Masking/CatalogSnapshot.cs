@@ -28,7 +28,7 @@ public sealed class CatalogSnapshot(
     IReadOnlyList<DependentView> views,
     IReadOnlySet<uint> known,
     HashSet<string> builtinFunctions,
-    IReadOnlySet<string> userFunctions)
+    HashSet<string> userFunctions)
 {
     public long Generation { get; } = generation;
 
@@ -64,9 +64,15 @@ public sealed class CatalogSnapshot(
     /// </summary>
     public bool DefinedByUser(string name) => userFunctions.Contains(name);
 
-    public bool IsUserFunction(string? schema, string name)
-        => schema is not null and not "pg_catalog" and not "information_schema" || userFunctions.Contains(name)
-            || !BuiltinFunctions.Contains(name) && !(schema is null && s_syntax.Contains(name));
+    /// <inheritdoc cref="DefinedByUser(string)"/>
+    public bool DefinedByUser(ReadOnlySpan<char> name) => userFunctions.GetAlternateLookup<ReadOnlySpan<char>>().Contains(name);
+
+    public bool IsUserFunction(string? schema, string name) => IsUserFunction(schema is null, schema, name);
+
+    /// <summary><see cref="IsUserFunction(string?, string)"/> without strings; <paramref name="unqualified"/> when the call names no schema.</summary>
+    public bool IsUserFunction(bool unqualified, ReadOnlySpan<char> schema, ReadOnlySpan<char> name)
+        => !unqualified && !schema.SequenceEqual("pg_catalog") && !schema.SequenceEqual("information_schema") || DefinedByUser(name)
+            || !BuiltinFunctions.GetAlternateLookup<ReadOnlySpan<char>>().Contains(name) && !(unqualified && s_syntax.GetAlternateLookup<ReadOnlySpan<char>>().Contains(name));
 
     // Written like calls but part of SQL's grammar, so not in pg_proc; no user function can take their place.
     private static readonly HashSet<string> s_syntax = new(StringComparer.Ordinal)

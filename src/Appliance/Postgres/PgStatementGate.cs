@@ -334,16 +334,18 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     private bool _functionsResolved;
     private bool _callsUserFunction;
 
-    /// <summary>Does the statement call a function the catalog says is not built in (as masking decides it)?</summary>
+    /// <summary>Does the statement call a function the catalog says is not built in (as masking decides it)? Allocates nothing.</summary>
     private bool CallsUserFunction(Masking.CatalogSnapshot catalog, ReadOnlySpan<byte> statement)
     {
-        Span<byte> buffer = stackalloc byte[SqlName.MaxLength];
+        Span<byte> bytes = stackalloc byte[SqlName.MaxLength];
+        Span<char> schema = stackalloc char[SqlName.MaxLength];
+        Span<char> name = stackalloc char[SqlName.MaxLength];
         foreach (var f in _info.Functions)
         {
-            string? schema = f.Name.IsQualified ? Encoding.UTF8.GetString(buffer[..f.Name.Schema.Normalize(statement, buffer)]) : null;
-            string name = Encoding.UTF8.GetString(buffer[..f.Name.Name.Normalize(statement, buffer)]);
+            int schemaLength = f.Name.IsQualified ? Encoding.UTF8.GetChars(bytes[..f.Name.Schema.Normalize(statement, bytes)], schema) : 0;
+            int nameLength = Encoding.UTF8.GetChars(bytes[..f.Name.Name.Normalize(statement, bytes)], name);
             // x.name may be a field rather than a call: only a function someone defined counts then.
-            if (f.IsAttributeNotation ? catalog.DefinedByUser(name) : catalog.IsUserFunction(schema, name))
+            if (f.IsAttributeNotation ? catalog.DefinedByUser(name[..nameLength]) : catalog.IsUserFunction(!f.Name.IsQualified, schema[..schemaLength], name[..nameLength]))
             {
                 return true;
             }
