@@ -131,8 +131,13 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     {
         MaskResult = null;
         // Masked and recorded sessions need each statement's names; a debug audit logs every allow. A text decided
-        // with what views read is not cached: a view made outside the gateway later could hide a denied table.
-        bool cacheable = Masking is null && Recorder is null && Relations is null && sql.Length <= PgDecisionCache.MaxTextLength && !(audit?.IsEnabled(LogLevel.Debug) ?? false);
+        // with the catalog holds while that snapshot is in force: a new one (DDL, catalog_max_age) empties the cache.
+        if (!ReferenceEquals(Relations, _cachedWith))
+        {
+            _cache?.Clear();
+            _cachedWith = Relations;
+        }
+        bool cacheable = Masking is null && Recorder is null && sql.Length <= PgDecisionCache.MaxTextLength && !(audit?.IsEnabled(LogLevel.Debug) ?? false);
         var current = policy.Current;
         int hash = cacheable ? PgDecisionCache.Hash(sql) : 0;
         if (cacheable && _cache is not null && _cache.Contains(sql, hash, current, StandardConformingStrings))
@@ -167,6 +172,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     }
 
     private PgDecisionCache? _cache;
+    private Masking.CatalogSnapshot? _cachedWith;
     private int _statementCount;
     private bool _cacheable;
 
@@ -480,6 +486,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             if (!known.Contains(text))
             {
                 if (!RelationsFresh) return false;
+                // Not a relation now, but it may be one by the next statement: decide that text again.
+                _cacheable = false;
                 continue;
             }
             if (!views.TryGetValue(text, out var reads))

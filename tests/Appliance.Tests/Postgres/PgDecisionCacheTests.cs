@@ -45,6 +45,33 @@ public sealed class PgDecisionCacheTests
         Assert.Contains("public.customers", refusal.Message);
     }
 
+    private static Appliance.Masking.CatalogSnapshot Catalog(string view, string reads) =>
+        new(1, [], [], new HashSet<uint>(), [], [])
+        {
+            KnownNames = ["public.customers", "public.orders", view],
+            ViewReads = new() { [view] = [reads] },
+        };
+
+    [Fact]
+    public void NewCatalogSnapshot_DecidesARememberedTextAgain_UnknownRelationsAreNeverRemembered()
+    {
+        var (gate, _) = Gate(new RuleConfig { Roles = ["test"], Deny = ["select"], Tables = ["public.customers"] }, s_readPublic);
+        gate.Relations = Catalog("public.summary", "public.orders");
+        AllowedRepeatedly(gate, "select * from summary where id = $1");
+        // The view is redefined over the denied table: the next snapshot says so.
+        gate.Relations = Catalog("public.summary", "public.customers");
+        var refusal = Decide(gate, "select * from summary where id = $1");
+        Assert.NotNull(refusal);
+        Assert.Contains("views reading public.customers", refusal.Message);
+
+        // A name the catalog does not know, in a snapshot loaded after the statement: allowed, and decided again
+        // next time (when the snapshot is not fresh, that means a reload first).
+        gate.RelationsFresh = true;
+        AllowedRepeatedly(gate, "select * from later where id = $1");
+        gate.RelationsFresh = false;
+        Assert.Same(PgStatementGate.StaleRelations, Decide(gate, "select * from later where id = $1"));
+    }
+
     [Fact]
     public void SearchPathChange_DecidesARememberedTextAgain()
     {
