@@ -58,6 +58,9 @@ public sealed class CatalogSnapshot(
     /// <summary>View or materialised view (<c>schema.view</c>) → every relation it reads, directly or through other views.</summary>
     public Dictionary<string, string[]> ViewReads { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>Views that call, directly or through other views, a function that could read any table.</summary>
+    public HashSet<string> ViewsCallingOpaqueFunctions { get; init; } = new(StringComparer.Ordinal);
+
     /// <summary>
     /// True for a function the gateway cannot see into: not in pg_catalog, or a name some other schema also
     /// defines (search_path could pick that one).

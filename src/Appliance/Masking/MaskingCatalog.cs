@@ -140,8 +140,10 @@ public sealed class MaskingCatalog : IAsyncDisposable
         where cl.relkind in ('r', 'p', 'v', 'm', 'f')
         """;
 
-    // What each view and materialised view reads, through other views too: a rule naming a table also covers
-    // the views over it. Temporary schemas are left out: another session's temporary views are not this one's.
+    // What each view and materialised view reads, through other views too, and whether it (or a view under it)
+    // calls a function that could read any table: one not built in, or a built-in that runs SQL from a string.
+    // A rule naming a table then also covers the views over it. Temporary schemas are left out: another
+    // session's temporary views are not this one's.
     private static readonly string ViewReadsSql = $"""
         with recursive reads(view, rel) as (
             select r.ev_class, d.refobjid from pg_rewrite r
@@ -151,14 +153,21 @@ public sealed class MaskingCatalog : IAsyncDisposable
             select reads.view, d.refobjid from reads
               join pg_rewrite r on r.ev_class = reads.rel
               join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_class'::regclass
-            where d.refobjid <> r.ev_class)
-        select {Qualified("vn.nspname", "v.relname")}, array_agg(distinct {Qualified("bn.nspname", "b.relname")})
-        from reads
-          join pg_class v on v.oid = reads.view join pg_namespace vn on vn.oid = v.relnamespace
-          join pg_class b on b.oid = reads.rel join pg_namespace bn on bn.oid = b.relnamespace
+            where d.refobjid <> r.ev_class),
+        opaque(view) as (
+            select r.ev_class from pg_rewrite r
+              join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_proc'::regclass
+              join pg_proc p on p.oid = d.refobjid
+            where p.pronamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+               or p.proname ~ '^((query|table|cursor|schema|database)_to_xml|ts_stat$|ts_rewrite$|dblink)'),
+        views(view) as (select view from reads union select view from opaque)
+        select {Qualified("vn.nspname", "v.relname")},
+               coalesce((select array_agg(distinct {Qualified("bn.nspname", "b.relname")}) from reads
+                           join pg_class b on b.oid = reads.rel join pg_namespace bn on bn.oid = b.relnamespace
+                         where reads.view = views.view and b.relkind in ('r', 'p', 'v', 'm', 'f')), array[]::text[]),
+               views.view in (select view from opaque) or exists (select from reads join opaque on opaque.view = reads.rel where reads.view = views.view)
+        from views join pg_class v on v.oid = views.view join pg_namespace vn on vn.oid = v.relnamespace
         where vn.nspname not in ('pg_catalog', 'information_schema') and vn.nspname not like 'pg\_temp\_%'
-          and b.relkind in ('r', 'p', 'v', 'm', 'f')
-        group by vn.nspname, v.relname
         """;
 
     /// <summary>SQL for <c>schema.name</c> as the statement gate writes names: a part with . " * or ? in double quotes.</summary>
@@ -227,10 +236,15 @@ public sealed class MaskingCatalog : IAsyncDisposable
         }
 
         var viewReads = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var opaqueViews = new HashSet<string>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand(ViewReadsSql, connection, transaction))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
-            while (await reader.ReadAsync(ct)) viewReads[reader.GetString(0)] = reader.GetFieldValue<string[]>(1);
+            while (await reader.ReadAsync(ct))
+            {
+                viewReads[reader.GetString(0)] = reader.GetFieldValue<string[]>(1);
+                if (reader.GetBoolean(2)) opaqueViews.Add(reader.GetString(0));
+            }
         }
 
         var builtin = new HashSet<string>(StringComparer.Ordinal);
@@ -247,7 +261,7 @@ public sealed class MaskingCatalog : IAsyncDisposable
             builtin = previous;
         }
         var list = relations.Select(r => new CatalogRelation(r.Key, r.Value.Name, r.Value.Columns, r.Value.Masked)).ToList();
-        return new CatalogSnapshot(generation, list, views, known, builtin, user) { KnownNames = knownNames, ViewReads = viewReads, LoadedAt = loadedAt };
+        return new CatalogSnapshot(generation, list, views, known, builtin, user) { KnownNames = knownNames, ViewReads = viewReads, ViewsCallingOpaqueFunctions = opaqueViews, LoadedAt = loadedAt };
     }
 
     public async ValueTask DisposeAsync()

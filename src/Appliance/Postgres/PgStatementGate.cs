@@ -281,7 +281,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         var through = _throughViews.AsSpan(0, throughCount);
         bool functionsComplete = !info.FunctionsIncomplete;
         _functionsResolved = Relations is not null;
-        _callsUserFunction = Relations is { } catalog && CallsUserFunction(catalog, statement);
+        _callsUserFunction = Relations is { } catalog && (_viewCallsOpaqueFunction || CallsUserFunction(catalog, statement));
 
         if (info.Class == SqlStatementClass.Prepare)
         {
@@ -338,6 +338,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
 
     private int _lastTableCount;
     private bool _functionsResolved;
+    private bool _viewCallsOpaqueFunction;
     private bool _callsUserFunction;
 
     /// <summary>Does the statement call a function the catalog says is not built in (as masking decides it)? Allocates nothing.</summary>
@@ -467,6 +468,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     /// </summary>
     private bool AddViewReads(Masking.CatalogSnapshot relations, ref int length, int tableCount, ref int count, ref bool complete)
     {
+        _viewCallsOpaqueFunction = false;
+        var opaque = relations.ViewsCallingOpaqueFunctions.GetAlternateLookup<ReadOnlySpan<char>>();
         var known = relations.KnownNames.GetAlternateLookup<ReadOnlySpan<char>>();
         var views = relations.ViewReads.GetAlternateLookup<ReadOnlySpan<char>>();
         Span<char> chars = stackalloc char[SqlObjectName.MaxFormattedLength];
@@ -490,6 +493,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
                 _cacheable = false;
                 continue;
             }
+            _viewCallsOpaqueFunction |= opaque.Contains(text);
             if (!views.TryGetValue(text, out var reads))
             {
                 continue;
@@ -636,7 +640,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         string where = (facts.Tables.IsEmpty ? "" : " on " + string.Join(", ", TableNames(in facts)))
             + (facts.ReadThroughViews.IsEmpty ? "" : " (views reading " + string.Join(", ", NamesOf(facts.Names, facts.ReadThroughViews)) + ")")
             + (rule is { CoversTablesBehindViews: true } && facts.FunctionsResolved && policy.Current!.MakesOpaqueCall(in facts)
-                ? " (it calls " + string.Join(", ", FunctionNames(in facts)) + "; a function the gateway cannot see into may read any table)" : "");
+                ? (_viewCallsOpaqueFunction ? " (a view it reads calls" : " (it calls " + string.Join(", ", FunctionNames(in facts)) + ";")
+                    + " a function the gateway cannot see into may read any table)" : "");
         if (decision.Action == PolicyAction.Review && rule is not null)
         {
             // Not a refusal: the statement waits for approval, unless another statement of the text is refused.

@@ -57,6 +57,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             CREATE ROLE limituser LOGIN PASSWORD 'limit-secret' CONNECTION LIMIT 1;
             GRANT SELECT ON public.customers, public.orders TO limituser;
             CREATE FUNCTION reports.card_of(int) RETURNS text LANGUAGE sql AS 'select card_number from public.customers where id = $1';
+            CREATE VIEW reports.cards_by_order AS SELECT id, reports.card_of(customer_id) AS card FROM public.orders;
+            CREATE VIEW reports.cards_nested AS SELECT id FROM reports.cards_by_order;
             GRANT USAGE ON SCHEMA reports TO appliance_gw;
             GRANT SELECT ON ALL TABLES IN SCHEMA reports TO appliance_gw;
             """, database: "orders");

@@ -58,6 +58,9 @@ public sealed class PgViewPolicyTests(GatewayFixture fx)
         Assert.Contains("it calls reports.card_of", await RefusedAsync(conn, "select reports.card_of(customer_id) from reports.order_totals"));
         Assert.Contains("it calls reports.card_of", await RefusedAsync(conn, "select reports.card_of(1)"));
         Assert.Contains("it calls query_to_xml", await RefusedAsync(conn, "select query_to_xml('select * from public.customers', true, false, '')"));
+        // Through views: one calling the function, and one over that.
+        Assert.Contains("a view it reads calls a function the gateway cannot see into", await RefusedAsync(conn, "select count(*) from reports.cards_by_order"));
+        Assert.Contains("a view it reads calls a function the gateway cannot see into", await RefusedAsync(conn, "select count(*) from reports.cards_nested"));
         Assert.Equal("1", await ScalarAsync(conn, "select coalesce(null, 1)::text || substr(version(), 1, 0) where now() is not null"));
         await AssertOrderTotalsAsync(conn);
     }
