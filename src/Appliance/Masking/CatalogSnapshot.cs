@@ -52,7 +52,7 @@ public sealed class CatalogSnapshot(
     /// <summary>Every table, view, materialised view and foreign table that existed when the snapshot was taken.</summary>
     public bool Knows(uint relation) => known.Contains(relation);
 
-    /// <summary>The same relations by name, <c>schema.relation</c> as the catalog spells it.</summary>
+    /// <summary>The same relations by name, <c>schema.relation</c> as the statement gate writes it; system schemas left out.</summary>
     public HashSet<string> KnownNames { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>View or materialised view (<c>schema.view</c>) → every relation it reads, directly or through other views.</summary>

@@ -231,7 +231,13 @@ public sealed class MaskingCatalog : IAsyncDisposable
             while (await reader.ReadAsync(ct))
             {
                 known.Add(reader.GetFieldValue<uint>(0));
-                knownNames.Add(reader.GetString(1));
+                // The gate never looks up system relations by name: leaving them out keeps the snapshot small.
+                string name = reader.GetString(1);
+                if (!name.StartsWith("pg_catalog.", StringComparison.Ordinal) && !name.StartsWith("information_schema.", StringComparison.Ordinal)
+                    && !name.StartsWith("pg_toast.", StringComparison.Ordinal))
+                {
+                    knownNames.Add(name);
+                }
             }
         }
 

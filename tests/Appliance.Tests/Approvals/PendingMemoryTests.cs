@@ -19,9 +19,13 @@ namespace Appliance.Tests.Approvals;
 /// sockets in this process (a few hundred bytes each, present in both measurements), so the delta is the
 /// gateway's cost of a pending request.
 /// </summary>
+[Collection(Name)]
 public sealed class PendingMemoryTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Sessions = 1000;
+
+    /// <summary>Run alone: the heap measured is the whole process's, so other tests running meanwhile would count.</summary>
+    public const string Name = "pending memory, alone";
 
     private DemoEnvironment _env = null!;
 
@@ -147,3 +151,6 @@ public sealed class PendingMemoryTests(ITestOutputHelper output) : IAsyncLifetim
         foreach (var c in clients) c.Close();
     }
 }
+
+[CollectionDefinition(PendingMemoryTests.Name, DisableParallelization = true)]
+public sealed class PendingMemoryCollection;

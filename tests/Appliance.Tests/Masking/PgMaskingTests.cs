@@ -98,6 +98,14 @@ public sealed partial class PgMaskingTests(MaskingFixture fx) : IClassFixture<Ma
     }
 
     [Fact]
+    public async Task SqlCallSyntax_CoalesceGreatest_IsNotAFunctionTheGatewayCannotSeeInto()
+    {
+        var (code, stdout, stderr) = await fx.PsqlAsync("test", "select coalesce(name, '') || greatest(1, 2) from customers where id = 4");
+        Assert.True(code == 0, stderr);
+        Assert.Equal("Sentinel Person2", stdout.Trim());
+    }
+
+    [Fact]
     public async Task ViewWithoutMaskedColumns_IsAllowed()
     {
         var (code, stdout, stderr) = await fx.PsqlAsync("test", "select name from customer_names where id = 4");
