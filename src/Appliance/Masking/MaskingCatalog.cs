@@ -136,7 +136,8 @@ public sealed class MaskingCatalog : IAsyncDisposable
         """;
 
     private static readonly string KnownRelationsSql = $"""
-        select cl.oid, {Qualified("n.nspname", "cl.relname")} from pg_class cl join pg_namespace n on n.oid = cl.relnamespace
+        select cl.oid, case when n.nspname in ('pg_catalog', 'information_schema', 'pg_toast') then null else {Qualified("n.nspname", "cl.relname")} end
+        from pg_class cl join pg_namespace n on n.oid = cl.relnamespace
         where cl.relkind in ('r', 'p', 'v', 'm', 'f')
         """;
 
@@ -144,18 +145,22 @@ public sealed class MaskingCatalog : IAsyncDisposable
     // calls a function that could read any table: one not built in, or a built-in that runs SQL from a string.
     // A rule naming a table then also covers the views over it. Temporary schemas are left out: another
     // session's temporary views are not this one's.
+    // Only user views start a walk (the system schemas hold hundreds of views, read by name never).
     private static readonly string ViewReadsSql = $"""
-        with recursive reads(view, rel) as (
-            select r.ev_class, d.refobjid from pg_rewrite r
+        with recursive user_rules(oid, view) as (
+            select r.oid, r.ev_class from pg_rewrite r join pg_class c on c.oid = r.ev_class join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg\_temp\_%'),
+        reads(view, rel) as (
+            select r.view, d.refobjid from user_rules r
               join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_class'::regclass
-            where d.refobjid <> r.ev_class
+            where d.refobjid <> r.view
             union
             select reads.view, d.refobjid from reads
               join pg_rewrite r on r.ev_class = reads.rel
               join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_class'::regclass
             where d.refobjid <> r.ev_class),
         opaque(view) as (
-            select r.ev_class from pg_rewrite r
+            select r.view from user_rules r
               join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_proc'::regclass
               join pg_proc p on p.oid = d.refobjid
             where p.pronamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
@@ -231,12 +236,10 @@ public sealed class MaskingCatalog : IAsyncDisposable
             while (await reader.ReadAsync(ct))
             {
                 known.Add(reader.GetFieldValue<uint>(0));
-                // The gate never looks up system relations by name: leaving them out keeps the snapshot small.
-                string name = reader.GetString(1);
-                if (!name.StartsWith("pg_catalog.", StringComparison.Ordinal) && !name.StartsWith("information_schema.", StringComparison.Ordinal)
-                    && !name.StartsWith("pg_toast.", StringComparison.Ordinal))
+                // The gate never looks up system relations by name (null here): leaving them out keeps the snapshot small.
+                if (!reader.IsDBNull(1))
                 {
-                    knownNames.Add(name);
+                    knownNames.Add(reader.GetString(1));
                 }
             }
         }
