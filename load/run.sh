@@ -187,7 +187,7 @@ masked_token="$(mint --claim repository=acme/bench --claim masked=yes)"
 profiling_env=(DOTNET_PerfMapEnabled=0)
 [ -n "$profile" ] && profiling_env=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
 start_gateway() { # start_gateway CONFIG LOG: starts a gateway in the background; its pid is in $! after
-  env "${profiling_env[@]}" DOTNET_TieredPGO=1 \
+  env "${profiling_env[@]}" DOTNET_TieredPGO="${DOTNET_TieredPGO:-1}" \
     "$appliance" run --config "$1" >"$2" 2>&1 &
 }
 wait_ready() { for _ in $(seq 300); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$1" -d bench && return 0; sleep 0.1; done; echo "nothing listening on $1" >&2; return 1; }
