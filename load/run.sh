@@ -3,7 +3,7 @@
 # through the gateway (policy on), with recording off and on, in one run, on loopback. Prints absolute figures and ratios to direct
 # and writes them as JSON (the input of load/gate.sh).
 #
-#   load/run.sh pg [--duration SECONDS] [--rounds N] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE]
+#   load/run.sh pg [--duration SECONDS] [--rounds N] [--clients N] [--sessions N] [--busy N] [--scale N] [--warmup SECONDS] [--smoke] [--out FILE]
 #                  [--profile DIR [--profile-path gateway|gateway-rec]]
 #
 # Cases (CASES="select-simple latency-1c bulk scale" runs only those):
@@ -33,7 +33,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-usage="usage: load/run.sh pg [--duration S] [--rounds N] [--clients N] [--sessions N] [--busy N] [--scale N] [--smoke] [--out FILE] [--profile DIR [--profile-path gateway|gateway-rec]]"
+usage="usage: load/run.sh pg [--duration S] [--rounds N] [--clients N] [--sessions N] [--busy N] [--scale N] [--warmup S] [--smoke] [--out FILE] [--profile DIR [--profile-path gateway|gateway-rec]]"
 suite="${1:-pg}"; shift || true
 [ "$suite" = pg ] || { echo "$usage" >&2; exit 2; }
 duration=15; rounds=1; clients=8; scale=10; smoke=0; profile=""; profile_path=gateway; sessions=2000; busy=50; bulk_runs=5; warmup=3
@@ -46,6 +46,7 @@ while [ $# -gt 0 ]; do
     --sessions) sessions="$2"; shift 2 ;;
     --busy) busy="$2"; shift 2 ;;
     --scale) scale="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
     --smoke) smoke=1; duration=1; scale=1; sessions=50; busy=5; bulk_runs=1; warmup=1; shift ;;
     --out) out="$2"; shift 2 ;;
     --profile) profile="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
