@@ -82,8 +82,7 @@ internal sealed partial class PgSession
         bool views = _policy.ViewsMatter;
         if (masks is null && !views)
         {
-            _gate!.Masking = null;
-            _gate.Relations = null;
+            // DecideSql left the gate without masks or catalog.
             return PgFrameAction.Forward;
         }
         if (masks is not null && !_maskTracking)
@@ -104,7 +103,7 @@ internal sealed partial class PgSession
             _clientWait = LoadForClientAsync(0);
             return PgFrameAction.Hold;
         }
-        // Made per decision and dropped after it (DecideSql): a session keeps no snapshot alive.
+        // Both made or set per decision and dropped after it (DecideSql): a session keeps no snapshot alive.
         _gate!.Masking = masks is null ? null : new MaskingGate(masks, snapshot);
         _gate.Relations = views ? snapshot : null;
         _gate.RelationsFresh = _relationsReloadedFor is { } generation && snapshot.Generation >= generation;

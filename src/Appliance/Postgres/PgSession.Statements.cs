@@ -95,7 +95,12 @@ internal sealed partial class PgSession
 #endif
         _gate!.StandardConformingStrings = _standardConformingStrings;
         var refusal = _gate.Decide(sql);
-        _gate.Masking = null;
+        (_gate.Masking, _gate.Relations) = (null, null);
+        if (ReferenceEquals(refusal, PgStatementGate.StaleRelations))
+        {
+            // Not decided yet: decided (and counted) again once the catalog is read.
+            return refusal;
+        }
         _context.Metrics.StatementDecided(_target!.Name, refusal);
         return refusal?.Review is null ? refusal : refusal with { Ask = AskFor(refusal, sql) };
     }

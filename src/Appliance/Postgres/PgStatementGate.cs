@@ -132,10 +132,12 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         MaskResult = null;
         // Masked and recorded sessions need each statement's names; a debug audit logs every allow. A text decided
         // with the catalog holds while that snapshot is in force: a new one (DDL, catalog_max_age) empties the cache.
-        if (!ReferenceEquals(Relations, _cachedWith))
+        // Kept by generation, not by reference: the session sets Relations per decision and keeps no snapshot alive.
+        long generation = Relations?.Generation ?? -1;
+        if (generation != _cachedGeneration)
         {
             _cache?.Clear();
-            _cachedWith = Relations;
+            _cachedGeneration = generation;
         }
         bool cacheable = Masking is null && Recorder is null && sql.Length <= PgDecisionCache.MaxTextLength && !(audit?.IsEnabled(LogLevel.Debug) ?? false);
         var current = policy.Current;
@@ -172,7 +174,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     }
 
     private PgDecisionCache? _cache;
-    private Masking.CatalogSnapshot? _cachedWith;
+    private long _cachedGeneration = -1;
     private int _statementCount;
     private bool _cacheable;
 
@@ -280,7 +282,6 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         var functions = _functions.AsSpan(0, functionCount);
         var through = _throughViews.AsSpan(0, throughCount);
         bool functionsComplete = !info.FunctionsIncomplete;
-        _functionsResolved = Relations is not null;
         _callsUserFunction = Relations is { } catalog && (_viewCallsOpaqueFunction || CallsUserFunction(catalog, statement));
 
         if (info.Class == SqlStatementClass.Prepare)
@@ -294,7 +295,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
                 return refusal;
             }
             _prepared[NameOf(statement)] = new PreparedSql(ClassesOf(info.InnerEffects, info.InnerClass), names.ToArray(), tables.ToArray(), functions.ToArray(), through.ToArray(), tablesComplete, functionsComplete,
-                _functionsResolved, _callsUserFunction, _unqualifiedSeen);
+                Relations is not null, _callsUserFunction, _unqualifiedSeen);
             return null;
         }
         if ((info.Flags & SqlStatementFlags.Deallocate) != 0)
@@ -337,7 +338,6 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     }
 
     private int _lastTableCount;
-    private bool _functionsResolved;
     private bool _viewCallsOpaqueFunction;
     private bool _callsUserFunction;
 
@@ -372,7 +372,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             {
                 continue;
             }
-            var facts = new StatementFacts(Map(c), names, tables, functions, tablesComplete, functionsComplete, through, _functionsResolved, _callsUserFunction);
+            var facts = new StatementFacts(Map(c), names, tables, functions, tablesComplete, functionsComplete, through, Relations is not null, _callsUserFunction);
             if (Refuse(policy.Decide(in facts), in facts) is { } refusal)
             {
                 return refusal;

@@ -45,8 +45,8 @@ public sealed class PgDecisionCacheTests
         Assert.Contains("public.customers", refusal.Message);
     }
 
-    private static Appliance.Masking.CatalogSnapshot Catalog(string view, string reads) =>
-        new(1, [], [], new HashSet<uint>(), [], [])
+    private static Appliance.Masking.CatalogSnapshot Catalog(long generation, string view, string reads) =>
+        new(generation, [], [], new HashSet<uint>(), [], [])
         {
             KnownNames = ["public.customers", "public.orders", view],
             ViewReads = new() { [view] = [reads] },
@@ -56,10 +56,10 @@ public sealed class PgDecisionCacheTests
     public void NewCatalogSnapshot_DecidesARememberedTextAgain_UnknownRelationsAreNeverRemembered()
     {
         var (gate, _) = Gate(new RuleConfig { Roles = ["test"], Deny = ["select"], Tables = ["public.customers"] }, s_readPublic);
-        gate.Relations = Catalog("public.summary", "public.orders");
+        gate.Relations = Catalog(1, "public.summary", "public.orders");
         AllowedRepeatedly(gate, "select * from summary where id = $1");
         // The view is redefined over the denied table: the next snapshot says so.
-        gate.Relations = Catalog("public.summary", "public.customers");
+        gate.Relations = Catalog(2, "public.summary", "public.customers");
         var refusal = Decide(gate, "select * from summary where id = $1");
         Assert.NotNull(refusal);
         Assert.Contains("views reading public.customers", refusal.Message);

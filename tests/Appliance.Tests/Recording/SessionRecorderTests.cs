@@ -264,6 +264,19 @@ public sealed class SessionRecorderTests
         }
     }
 
+    /// <summary>Records 200 KB statements (each numbered in its first bytes, kept in <paramref name="texts"/>) until the recorder says records wait.</summary>
+    private static void FillUntilMustWait(SessionRecorder recorder, List<byte[]> texts)
+    {
+        for (int i = 1; !recorder.MustWait; i++)
+        {
+            Assert.True(i < 100, "the queue never filled");
+            var text = new byte[200_000];
+            BitConverter.TryWriteBytes(text, i);
+            texts.Add(text);
+            Assert.True(recorder.Statement(text, "select", [], "allow", i));
+        }
+    }
+
     [Fact]
     public async Task Block_WhenTheQueueIsFull_KeepsRecordsInOrderWithoutWaiting_AndHandsThemOverOnceThereIsRoom()
     {
@@ -282,14 +295,7 @@ public sealed class SessionRecorderTests
             var texts = new List<byte[]>();
             await Task.Run(() =>
             {
-                for (int i = 1; !recorder.MustWait; i++)
-                {
-                    Assert.True(i < 100, "the queue never filled");
-                    var text = new byte[200_000];
-                    BitConverter.TryWriteBytes(text, i);
-                    texts.Add(text);
-                    Assert.True(recorder.Statement(text, "select", [], "allow", i));
-                }
+                FillUntilMustWait(recorder, texts);
                 for (int i = 0; i < 3; i++)
                 {
                     var text = new byte[10];
@@ -335,14 +341,7 @@ public sealed class SessionRecorderTests
         try
         {
             var (segmentStore, recorder) = StartStalled(options, holding, failSession: false);
-            await Task.Run(() =>
-            {
-                for (int i = 1; !recorder.MustWait; i++)
-                {
-                    Assert.True(i < 100, "the queue never filled");
-                    Assert.True(recorder.Statement(new byte[200_000], "select", [], "allow", i));
-                }
-            }).WaitAsync(TimeSpan.FromSeconds(10));
+            await Task.Run(() => FillUntilMustWait(recorder, [])).WaitAsync(TimeSpan.FromSeconds(10));
             var room = recorder.WaitForRoomAsync();
             var closing = segmentStore.DisposeAsync().AsTask();
             await room.WaitAsync(TimeSpan.FromSeconds(10));
