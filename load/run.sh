@@ -319,10 +319,17 @@ measure() {
   m_sys=$(awk -v a="$sys_after" -v b="$sys_before" -v t="${txns:-0}" -v hz="$hz" 'BEGIN { if (t > 0) printf "%.1f", (a - b) * 1e6 / hz / t; else print 0 }')
 }
 
-echo "== warming up each path (JIT tiering, connection caches)"
+# Every path gets the same warm-up: each measured workload, then new connections (-C) so the login path runs
+# often too. The gateway's JIT tiers a method up only after it has run a number of times: a workload or a login
+# path that first runs inside a measured round would charge its compilation (a background thread's CPU) to
+# that round. A service that has been up for a minute has done all of it.
+echo "== warming up each path (every workload, then ${warmup}s of new connections: JIT tiering, connection caches)"
 warm=(direct pgbouncer gateway gateway-rec); [ -n "$nopolicy_gw_pid" ] && warm+=(gateway-nopolicy)
 for path in "${warm[@]}"; do
-  PGPASSWORD="$(secret $path)" pgbench -n -S -c "$clients" -j 2 -T "$warmup" "$(conn $path)" >/dev/null 2>&1 || true
+  for workload in "-S -M simple" "-S -M extended" "-S -M prepared" "-N -M simple" "-S -M simple -C"; do
+    # shellcheck disable=SC2086 # the workload is several options
+    PGPASSWORD="$(secret $path)" pgbench -n $workload -c "$clients" -j 2 -T "$warmup" "$(conn $path)" >/dev/null 2>&1 || true
+  done
 done
 echo "== throughput (each case ${duration}s per path)"
 run_case "select-simple"   -S -M simple   -c "$clients" -j 2

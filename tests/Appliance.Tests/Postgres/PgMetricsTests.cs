@@ -102,6 +102,42 @@ public sealed class PgMetricsTests(GatewayFixture fx)
         Assert.Contains("# TYPE appliance_sessions_active gauge", text);
     }
 
+    [Fact]
+    public async Task StatementHeldForACatalogReload_CountedOnce_ByItsFinalDecision()
+    {
+        // viewsdb denies select on public.customers, views over it included; a name the catalog does not know
+        // holds the statement while the catalog is read again, then it is decided (and counted) once.
+        const string Allow = "appliance.statements|decision=allow|target=viewsdb", Deny = "appliance.statements|decision=deny|target=viewsdb";
+        using var sums = Listen();
+        await using var conn = fx.Npgsql(fx.Env.Token("test"), database: "viewsdb");
+        await conn.OpenAsync();
+        await using (var first = new NpgsqlCommand("select count(*) from reports.order_totals", conn))
+        {
+            // Reads the catalog, before the views below exist.
+            await first.ExecuteScalarAsync();
+        }
+        long allowed = sums[Allow], denied = sums[Deny];
+        await fx.Env.Postgres.PsqlAsync("""
+            CREATE VIEW reports.metric_cards AS SELECT card_number FROM public.customers;
+            CREATE VIEW reports.metric_orders AS SELECT id FROM public.orders;
+            GRANT SELECT ON reports.metric_cards, reports.metric_orders TO appliance_gw;
+            """, database: "orders");
+        try
+        {
+            await using var refused = new NpgsqlCommand("select card_number from reports.metric_cards", conn);
+            var error = await Assert.ThrowsAsync<PostgresException>(() => refused.ExecuteScalarAsync());
+            Assert.Contains("views reading public.customers", error.MessageText);
+            Assert.Equal((allowed, denied + 1), (sums[Allow], sums[Deny]));
+            await using var ok = new NpgsqlCommand("select count(*) from reports.metric_orders", conn);
+            await ok.ExecuteScalarAsync();
+            Assert.Equal((allowed + 1, denied + 1), (sums[Allow], sums[Deny]));
+        }
+        finally
+        {
+            await fx.Env.Postgres.PsqlAsync("DROP VIEW reports.metric_cards, reports.metric_orders;", database: "orders");
+        }
+    }
+
     private static async Task WaitForAsync(Func<bool> condition, Sums sums)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
