@@ -145,6 +145,8 @@ public sealed class TargetConfig
     public UpstreamConfig Upstream { get; set; } = new();
     public List<RuleConfig> Rules { get; set; } = [];
     public List<MaskingConfig> Masking { get; set; } = [];
+    /// <summary>Functions (schema.name globs) the operator vouches read no table: calls to them pass deny and review rules with tables.</summary>
+    public List<string> TrustedFunctions { get; set; } = [];
     /// <summary>Line of the target in the source file (for messages).</summary>
     public int Line { get; set; }
 }

@@ -11,7 +11,7 @@ internal sealed partial class ConfigBinder
     private static readonly string[] s_issuerKeys =
         ["name", "issuer", "audiences", "jwks_file", "jwks_uri", "algorithms", "clock_skew", "jwks_refresh_interval"];
     private static readonly string[] s_roleKeys = ["name", "claims"];
-    private static readonly string[] s_targetKeys = ["name", "kind", "listen", "tls", "allow_insecure", "upstream", "rules", "masking"];
+    private static readonly string[] s_targetKeys = ["name", "kind", "listen", "tls", "allow_insecure", "upstream", "rules", "masking", "trusted_functions"];
     private static readonly string[] s_tlsKeys = ["cert_file", "key_file"];
     private static readonly string[] s_upstreamKeys =
         ["host", "port", "database", "user", "password_file", "tls", "ca_file", "connect_timeout", "catalog_max_age"];
@@ -325,6 +325,22 @@ internal sealed partial class ConfigBinder
                 {
                     target.Masking.Add(BindMasking(mask));
                 }
+            }
+
+            if (s.StringList("trusted_functions") is { } trusted)
+            {
+                for (var i = 0; i < trusted.Count; i++)
+                {
+                    // A literal schema: a glob over schemas would trust whatever a job creates in a schema of its own.
+                    var parts = trusted[i].Split('.');
+                    if (parts.Length != 2 || parts.Any(p => p.Length == 0 || p.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '*'))) || parts[0].Contains('*'))
+                    {
+                        Error($"{s.KeyPath("trusted_functions")}[{i}]",
+                            $"expected a function name with its schema, the name part may be a glob (such as public.uuid_generate_v4 or postgis.st_*), got {ConfigText.Quote(trusted[i])}");
+                    }
+                }
+
+                target.TrustedFunctions = trusted;
             }
 
             if (endpoint is not null)

@@ -21,7 +21,10 @@ public sealed record CatalogRelation(uint Oid, string Name, string[] Columns, IR
 /// <param name="Masked">The configured columns it depends on.</param>
 public sealed record DependentView(uint Oid, string Name, string[] Masked);
 
-/// <summary>What the gateway knows of a target's catalog at one moment. Immutable.</summary>
+/// <summary>What a view's own definition calls that could read any table (see <see cref="CatalogSnapshot.ViewCalls"/>).</summary>
+public sealed record ViewCalls(bool Guarded, string[] Functions);
+
+/// <summary>What the gateway knows of a target's catalog at one moment. Immutable (one cache aside).</summary>
 public sealed class CatalogSnapshot(
     long generation,
     IReadOnlyList<CatalogRelation> relations,
@@ -58,8 +61,53 @@ public sealed class CatalogSnapshot(
     /// <summary>View or materialised view (<c>schema.view</c>) → every relation it reads, directly or through other views.</summary>
     public Dictionary<string, string[]> ViewReads { get; init; } = new(StringComparer.Ordinal);
 
-    /// <summary>Views that call, directly or through other views, a function that could read any table.</summary>
-    public HashSet<string> ViewsCallingOpaqueFunctions { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// What each view's own definition calls that could read any table: a function not built in
+    /// (<c>schema.name</c>), or a built-in that runs SQL from a string (Guarded).
+    /// </summary>
+    public Dictionary<string, ViewCalls> ViewCalls { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>The schemas defining each function name that is not built in.</summary>
+    public Dictionary<string, string[]> UserFunctionSchemas { get; init; } = new(StringComparer.Ordinal);
+
+    private sealed record OpaqueViews(Policy.TargetPolicy Policy, HashSet<string> Views);
+
+    private OpaqueViews? _opaqueViews;
+
+    /// <summary>
+    /// Views that call, directly or through views they read, a function that could read any table and that
+    /// the policy does not trust. Worked out once per snapshot and policy.
+    /// </summary>
+    public HashSet<string> ViewsCallingOpaqueFunctions(Policy.TargetPolicy policy)
+    {
+        if (Volatile.Read(ref _opaqueViews) is { } cached && ReferenceEquals(cached.Policy, policy))
+        {
+            return cached.Views;
+        }
+        bool Opaque(string view) => ViewCalls.TryGetValue(view, out var calls) && (calls.Guarded || calls.Functions.Any(f => !policy.Trusts(f)));
+        var opaque = ViewReads.Keys.Concat(ViewCalls.Keys).Where(v => Opaque(v) || ViewReads.TryGetValue(v, out var reads) && reads.Any(Opaque))
+            .ToHashSet(StringComparer.Ordinal);
+        // Sessions on other threads may compute it too: the same answer, whichever write lands.
+        Volatile.Write(ref _opaqueViews, new OpaqueViews(policy, opaque));
+        return opaque;
+    }
+
+    /// <summary>
+    /// True when a call of <paramref name="name"/> without a schema reaches only trusted functions: every
+    /// schema defining the name is trusted (search_path could pick any of them).
+    /// </summary>
+    public bool TrustedWherever(Policy.TargetPolicy policy, ReadOnlySpan<char> name)
+    {
+        if (!UserFunctionSchemas.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var schemas))
+        {
+            return false;
+        }
+        foreach (var schema in schemas)
+        {
+            if (!policy.Trusts(schema, name)) return false;
+        }
+        return true;
+    }
 
     /// <summary>
     /// True for a function the gateway cannot see into: not in pg_catalog, or a name some other schema also

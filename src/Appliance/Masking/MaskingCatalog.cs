@@ -141,8 +141,8 @@ public sealed class MaskingCatalog : IAsyncDisposable
         where cl.relkind in ('r', 'p', 'v', 'm', 'f')
         """;
 
-    // What each view and materialised view reads, through other views too, and whether it (or a view under it)
-    // calls a function that could read any table: one not built in, or a built-in that runs SQL from a string.
+    // What each view and materialised view reads, through other views too, and what its own definition calls
+    // that could read any table: functions not built in, and built-ins that run SQL from a string.
     // A rule naming a table then also covers the views over it. Temporary schemas are left out: another
     // session's temporary views are not this one's.
     // Only user views start a walk (the system schemas hold hundreds of views, read by name never).
@@ -159,18 +159,20 @@ public sealed class MaskingCatalog : IAsyncDisposable
               join pg_rewrite r on r.ev_class = reads.rel
               join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_class'::regclass
             where d.refobjid <> r.ev_class),
-        opaque(view) as (
-            select r.view from user_rules r
+        calls(view, fn, guarded) as (
+            select r.view, pn.nspname || '.' || p.proname, p.proname ~ '^((query|table|cursor|schema|database)_to_xml|ts_stat$|ts_rewrite$|dblink)'
+            from user_rules r
               join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_proc'::regclass
-              join pg_proc p on p.oid = d.refobjid
+              join pg_proc p on p.oid = d.refobjid join pg_namespace pn on pn.oid = p.pronamespace
             where p.pronamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
                or p.proname ~ '^((query|table|cursor|schema|database)_to_xml|ts_stat$|ts_rewrite$|dblink)'),
-        views(view) as (select view from reads union select view from opaque)
+        views(view) as (select view from reads union select view from calls)
         select {Qualified("vn.nspname", "v.relname")},
                coalesce((select array_agg(distinct {Qualified("bn.nspname", "b.relname")}) from reads
                            join pg_class b on b.oid = reads.rel join pg_namespace bn on bn.oid = b.relnamespace
                          where reads.view = views.view and b.relkind in ('r', 'p', 'v', 'm', 'f')), array[]::text[]),
-               views.view in (select view from opaque) or exists (select from reads join opaque on opaque.view = reads.rel where reads.view = views.view)
+               exists (select from calls where calls.view = views.view and calls.guarded),
+               coalesce((select array_agg(distinct calls.fn) from calls where calls.view = views.view and not calls.guarded), array[]::text[])
         from views join pg_class v on v.oid = views.view join pg_namespace vn on vn.oid = v.relnamespace
         where vn.nspname not in ('pg_catalog', 'information_schema') and vn.nspname not like 'pg\_temp\_%'
         """;
@@ -180,8 +182,11 @@ public sealed class MaskingCatalog : IAsyncDisposable
 
     private static string Quoted(string part) => $"(case when {part} ~ '[.\"*?]' then '\"' || replace({part}, '\"', '\"\"') || '\"' else {part}::text end)";
 
+    // Built-in names come without a schema (null): thousands of them, looked up by name only.
     private const string FunctionsSql = """
-        select distinct proname::text, pronamespace in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) from pg_proc
+        select distinct p.proname::text,
+               case when p.pronamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace) then n.nspname::text end
+        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
         """;
 
     private async Task<CatalogSnapshot> LoadAsync(IReadOnlyList<string> columns, long generation, CancellationToken ct)
@@ -245,24 +250,40 @@ public sealed class MaskingCatalog : IAsyncDisposable
         }
 
         var viewReads = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var opaqueViews = new HashSet<string>(StringComparer.Ordinal);
+        var viewCalls = new Dictionary<string, ViewCalls>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand(ViewReadsSql, connection, transaction))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
                 viewReads[reader.GetString(0)] = reader.GetFieldValue<string[]>(1);
-                if (reader.GetBoolean(2)) opaqueViews.Add(reader.GetString(0));
+                var calls = new ViewCalls(reader.GetBoolean(2), reader.GetFieldValue<string[]>(3));
+                if (calls.Guarded || calls.Functions.Length > 0) viewCalls[reader.GetString(0)] = calls;
             }
         }
 
         var builtin = new HashSet<string>(StringComparer.Ordinal);
-        var user = new HashSet<string>(StringComparer.Ordinal);
+        var userSchemas = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         // Thousands of builtin names change only with the server: keep one set while they stay the same.
         await using (var command = new NpgsqlCommand(FunctionsSql, connection, transaction))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
-            while (await reader.ReadAsync(ct)) (reader.GetBoolean(1) ? builtin : user).Add(reader.GetString(0));
+            while (await reader.ReadAsync(ct))
+            {
+                string name = reader.GetString(0);
+                if (reader.IsDBNull(1))
+                {
+                    builtin.Add(name);
+                }
+                else if (userSchemas.TryGetValue(name, out var schemas))
+                {
+                    schemas.Add(reader.GetString(1));
+                }
+                else
+                {
+                    userSchemas[name] = [reader.GetString(1)];
+                }
+            }
         }
 
         if (_snapshot?.BuiltinFunctions is { } previous && previous.SetEquals(builtin))
@@ -270,7 +291,11 @@ public sealed class MaskingCatalog : IAsyncDisposable
             builtin = previous;
         }
         var list = relations.Select(r => new CatalogRelation(r.Key, r.Value.Name, r.Value.Columns, r.Value.Masked)).ToList();
-        return new CatalogSnapshot(generation, list, views, known, builtin, user) { KnownNames = knownNames, ViewReads = viewReads, ViewsCallingOpaqueFunctions = opaqueViews, LoadedAt = loadedAt };
+        return new CatalogSnapshot(generation, list, views, known, builtin, userSchemas.Keys.ToHashSet(StringComparer.Ordinal))
+        {
+            KnownNames = knownNames, ViewReads = viewReads, ViewCalls = viewCalls, LoadedAt = loadedAt,
+            UserFunctionSchemas = userSchemas.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal),
+        };
     }
 
     public async ValueTask DisposeAsync()

@@ -1,4 +1,5 @@
 using Appliance.Configuration;
+using Appliance.Identity;
 
 namespace Appliance.Policy;
 
@@ -14,6 +15,36 @@ public sealed class TargetPolicy
         Rules = target.Rules.Select((r, i) => new CompiledRule(i, r)).ToArray();
         MaskRules = target.Masking.Select(m => new Masking.MaskRule(m)).ToArray();
         MaskedColumns = MaskRules.SelectMany(m => m.Columns).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        _trusted = target.TrustedFunctions.Select(GlobPattern.Compile).ToArray();
+    }
+
+    private readonly GlobPattern[] _trusted;
+
+    /// <summary>
+    /// True for a function named in <c>trusted_functions</c> (schema and name, as the catalog spells them): the
+    /// operator vouches that it reads no table, so calling it does not make a rule with tables match.
+    /// </summary>
+    public bool Trusts(ReadOnlySpan<char> schema, ReadOnlySpan<char> name)
+    {
+        if (_trusted.Length == 0 || schema.Length + name.Length + 1 > 256)
+        {
+            return false;
+        }
+        Span<char> qualified = stackalloc char[schema.Length + name.Length + 1];
+        schema.CopyTo(qualified);
+        qualified[schema.Length] = '.';
+        name.CopyTo(qualified[(schema.Length + 1)..]);
+        return Trusts(qualified);
+    }
+
+    /// <inheritdoc cref="Trusts(ReadOnlySpan{char}, ReadOnlySpan{char})"/>
+    public bool Trusts(ReadOnlySpan<char> qualified)
+    {
+        foreach (var pattern in _trusted)
+        {
+            if (pattern.IsMatch(qualified)) return true;
+        }
+        return false;
     }
 
     /// <summary>Every column some masking entry names, whoever it applies to (what the catalog resolves).</summary>

@@ -342,6 +342,10 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     private bool _callsUserFunction;
 
     /// <summary>Does the statement call a function the catalog says is not built in (as masking decides it)? Allocates nothing.</summary>
+    /// <summary>A call <c>trusted_functions</c> vouches for: the function named, or for a name alone, every function of that name.</summary>
+    private bool Trusted(Masking.CatalogSnapshot catalog, bool qualified, ReadOnlySpan<char> schema, ReadOnlySpan<char> name)
+        => policy.Current is { } current && (qualified ? current.Trusts(schema, name) : catalog.TrustedWherever(current, name));
+
     private bool CallsUserFunction(Masking.CatalogSnapshot catalog, ReadOnlySpan<byte> statement)
     {
         Span<byte> bytes = stackalloc byte[SqlName.MaxLength];
@@ -352,7 +356,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             int schemaLength = f.Name.IsQualified ? Encoding.UTF8.GetChars(bytes[..f.Name.Schema.Normalize(statement, bytes)], schema) : 0;
             int nameLength = Encoding.UTF8.GetChars(bytes[..f.Name.Name.Normalize(statement, bytes)], name);
             // x.name may be a field rather than a call: only a function someone defined counts then.
-            if (f.IsAttributeNotation ? catalog.DefinedByUser(name[..nameLength]) : catalog.IsUserFunction(!f.Name.IsQualified, schema[..schemaLength], name[..nameLength]))
+            bool user = f.IsAttributeNotation ? catalog.DefinedByUser(name[..nameLength]) : catalog.IsUserFunction(!f.Name.IsQualified, schema[..schemaLength], name[..nameLength]);
+            if (user && !Trusted(catalog, f.Name.IsQualified && !f.IsAttributeNotation, schema[..schemaLength], name[..nameLength]))
             {
                 return true;
             }
@@ -469,7 +474,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     private bool AddViewReads(Masking.CatalogSnapshot relations, ref int length, int tableCount, ref int count, ref bool complete)
     {
         _viewCallsOpaqueFunction = false;
-        var opaque = relations.ViewsCallingOpaqueFunctions.GetAlternateLookup<ReadOnlySpan<char>>();
+        // Without a policy every statement is refused anyway.
+        var opaque = (policy.Current is { } current ? relations.ViewsCallingOpaqueFunctions(current) : []).GetAlternateLookup<ReadOnlySpan<char>>();
         var known = relations.KnownNames.GetAlternateLookup<ReadOnlySpan<char>>();
         var views = relations.ViewReads.GetAlternateLookup<ReadOnlySpan<char>>();
         Span<char> chars = stackalloc char[SqlObjectName.MaxFormattedLength];

@@ -174,6 +174,27 @@ public sealed partial class ConfigLoaderTests
     }
 
     [Fact]
+    public void LoadText_TrustedFunctions_SchemaQualifiedWithALiteralSchema()
+    {
+        var config = LoadValid("""
+            targets:
+              - { name: orders, kind: postgres, listen: "127.0.0.1:6432", upstream: { host: db, database: orders, user: gw }, trusted_functions: [public.uuid_generate_v4, postgis.st_*] }
+            """);
+        Assert.Equal(["public.uuid_generate_v4", "postgis.st_*"], config.Targets[0].TrustedFunctions);
+        foreach (var bad in new[] { "uuid_generate_v4", "*.st_distance", "public.", "a.b.c", "public.f(int)" })
+        {
+            SingleError($$"""
+                targets:
+                  - name: orders
+                    kind: postgres
+                    listen: "127.0.0.1:6432"
+                    upstream: { host: db, database: orders, user: gw }
+                    trusted_functions: [public.ok, "{{bad}}"]
+                """, 6, 36, "targets[0].trusted_functions[1]", $"expected a function name with its schema, the name part may be a glob (such as public.uuid_generate_v4 or postgis.st_*), got '{bad}'");
+        }
+    }
+
+    [Fact]
     public void LoadText_Ipv6Listen_IsAccepted()
     {
         var config = LoadValid("""

@@ -59,6 +59,10 @@ public sealed class GatewayFixture : IAsyncLifetime
             CREATE FUNCTION reports.card_of(int) RETURNS text LANGUAGE sql AS 'select card_number from public.customers where id = $1';
             CREATE VIEW reports.cards_by_order AS SELECT id, reports.card_of(customer_id) AS card FROM public.orders;
             CREATE VIEW reports.cards_nested AS SELECT id FROM reports.cards_by_order;
+            CREATE FUNCTION reports.safe_upper(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'select upper($1)';
+            CREATE FUNCTION public.safe_upper(text) RETURNS text LANGUAGE sql AS 'select card_number from public.customers limit 1';
+            CREATE VIEW reports.safe_totals AS SELECT reports.safe_upper(customer_id::text) AS who, total FROM reports.order_totals;
+            CREATE VIEW reports.safe_emails AS SELECT reports.safe_upper(email) AS email FROM public.customers;
             GRANT USAGE ON SCHEMA reports TO appliance_gw;
             GRANT SELECT ON ALL TABLES IN SCHEMA reports TO appliance_gw;
             """, database: "orders");
@@ -113,6 +117,14 @@ public sealed class GatewayFixture : IAsyncLifetime
                 rules:
                   - {"{"} roles: [test], deny: [select], tables: ["public.customers"] {"}"}
                   - {"{"} roles: [test], allow: [select, ddl] {"}"}
+              - name: trusteddb
+                kind: postgres
+                listen: {listen}
+                upstream: {"{"} {pg}, database: orders, user: {DemoEnvironment.UpstreamUser}, password_file: secrets/orders, tls: disable {"}"}
+                trusted_functions: [reports.safe_*]
+                rules:
+                  - {"{"} roles: [test], deny: [select], tables: ["public.customers"] {"}"}
+                  - {"{"} roles: [test], allow: [select] {"}"}
               - name: refreshdb
                 kind: postgres
                 listen: {listen}

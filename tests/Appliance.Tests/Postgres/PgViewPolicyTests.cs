@@ -10,10 +10,10 @@ namespace Appliance.Tests.Postgres;
 [Collection(GatewayCollection.Name)]
 public sealed class PgViewPolicyTests(GatewayFixture fx)
 {
-    private async Task<NpgsqlConnection> OpenAsync()
+    private async Task<NpgsqlConnection> OpenAsync(string database = "viewsdb")
     {
         // Npgsql loads its types first (SELECT version(), then the catalog): built-in calls pass the deny rule.
-        var conn = fx.Npgsql(fx.Env.Token("test"), database: "viewsdb");
+        var conn = fx.Npgsql(fx.Env.Token("test"), database: database);
         await conn.OpenAsync();
         return conn;
     }
@@ -63,6 +63,25 @@ public sealed class PgViewPolicyTests(GatewayFixture fx)
         Assert.Contains("a view it reads calls a function the gateway cannot see into", await RefusedAsync(conn, "select count(*) from reports.cards_nested"));
         Assert.Equal("1", await ScalarAsync(conn, "select coalesce(null, 1)::text || substr(version(), 1, 0) where now() is not null"));
         await AssertOrderTotalsAsync(conn);
+    }
+
+    [Fact]
+    public async Task TrustedFunctions_PassTheDenyRule_DirectlyAndThroughViews_OthersStillRefused()
+    {
+        // trusteddb is viewsdb with trusted_functions: [reports.safe_*].
+        await using var trusted = await OpenAsync("trusteddb");
+        await using var plain = await OpenAsync();
+        Assert.Equal("X", await ScalarAsync(trusted, "select reports.safe_upper('x')"));
+        Assert.Contains("it calls reports.safe_upper", await RefusedAsync(plain, "select reports.safe_upper('x')"));
+        string direct = await fx.Env.Postgres.PsqlAsync("select count(*) from reports.safe_totals", database: "orders");
+        Assert.Equal(long.Parse(direct.Trim()), await ScalarAsync(trusted, "select count(*) from reports.safe_totals"));
+        Assert.Contains("a view it reads calls", await RefusedAsync(plain, "select count(*) from reports.safe_totals"));
+        // Trust is about calls only: a view over the denied table is still refused, and so are other functions.
+        Assert.Contains("views reading public.customers", await RefusedAsync(trusted, "select count(*) from reports.safe_emails"));
+        Assert.Contains("it calls reports.card_of", await RefusedAsync(trusted, "select reports.card_of(1)"));
+        Assert.Contains("a view it reads calls", await RefusedAsync(trusted, "select count(*) from reports.cards_nested"));
+        // Without a schema the name could reach public.safe_upper, which is not trusted (it reads the table).
+        Assert.Contains("it calls safe_upper", await RefusedAsync(trusted, "select safe_upper('x')"));
     }
 
     [Fact]
