@@ -80,10 +80,12 @@ public sealed class CatalogSnapshot(
     /// </summary>
     public HashSet<string> ViewsCallingOpaqueFunctions(Policy.TargetPolicy policy)
     {
-        if (Volatile.Read(ref _opaqueViews) is { } cached && ReferenceEquals(cached.Policy, policy))
-        {
-            return cached.Views;
-        }
+        return Volatile.Read(ref _opaqueViews) is { } cached && ReferenceEquals(cached.Policy, policy) ? cached.Views : FindOpaqueViews(policy);
+    }
+
+    // Apart from the lookup above: its closure would be allocated on every call, cached or not.
+    private HashSet<string> FindOpaqueViews(Policy.TargetPolicy policy)
+    {
         bool Opaque(string view) => ViewCalls.TryGetValue(view, out var calls) && (calls.Guarded || calls.Functions.Any(f => !policy.Trusts(f)));
         var opaque = ViewReads.Keys.Concat(ViewCalls.Keys).Where(v => Opaque(v) || ViewReads.TryGetValue(v, out var reads) && reads.Any(Opaque))
             .ToHashSet(StringComparer.Ordinal);
