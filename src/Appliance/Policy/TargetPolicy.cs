@@ -90,6 +90,9 @@ public sealed class TargetPolicy
         return new Decision(PolicyAction.Deny, -1, DecisionReason.NoRuleMatched);
     }
 
+    /// <summary>True for a guarded function (see <see cref="GuardedFunctions"/>).</summary>
+    public bool Guards(ReadOnlySpan<char> name) => _guarded.IsGuarded(name);
+
     /// <summary>A call that may read tables the statement does not name: a user function, a guarded one (query_to_xml, dblink, ...), or calls hidden from the classifier.</summary>
     public bool MakesOpaqueCall(in StatementFacts facts)
     {

@@ -646,7 +646,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         string where = (facts.Tables.IsEmpty ? "" : " on " + string.Join(", ", TableNames(in facts)))
             + (facts.ReadThroughViews.IsEmpty ? "" : " (views reading " + string.Join(", ", NamesOf(facts.Names, facts.ReadThroughViews)) + ")")
             + (rule is { CoversTablesBehindViews: true } && facts.FunctionsResolved && policy.Current!.MakesOpaqueCall(in facts)
-                ? (_viewCallsOpaqueFunction ? " (a view it reads calls" : " (it calls " + string.Join(", ", FunctionNames(in facts)) + ";")
+                ? (_viewCallsOpaqueFunction ? " (a view it reads calls" : " (it calls " + string.Join(", ", OpaqueCallNames(in facts, policy.Current!)) + ";")
                     + " a function the gateway cannot see into may read any table)" : "");
         if (decision.Action == PolicyAction.Review && rule is not null)
         {
@@ -670,6 +670,25 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     private static List<string> TableNames(in StatementFacts facts) => NamesOf(facts.Names, facts.Tables);
 
     private static List<string> FunctionNames(in StatementFacts facts) => NamesOf(facts.Names, facts.Functions);
+
+    /// <summary>The calls that make a statement opaque (guarded, or not built in and not trusted); every call when none can be told apart.</summary>
+    private List<string> OpaqueCallNames(in StatementFacts facts, TargetPolicy current)
+    {
+        var all = FunctionNames(in facts);
+        if (Relations is not { } catalog)
+        {
+            return all;
+        }
+        var opaque = all.Where(call =>
+        {
+            int dot = call.LastIndexOf('.');
+            string name = call[(dot + 1)..];
+            return current.Guards(call) || (dot < 0
+                ? catalog.IsUserFunction(true, "", name) && !catalog.TrustedWherever(current, name)
+                : catalog.IsUserFunction(false, call.AsSpan(0, dot), name) && !current.Trusts(call.AsSpan(0, dot), name));
+        }).ToList();
+        return opaque.Count > 0 ? opaque : all;
+    }
 
     /// <summary>The names packed in a buffer, as strings (refusals and logs only: never per allowed message unlogged).</summary>
     private static List<string> NamesOf(ReadOnlySpan<byte> names, ReadOnlySpan<Range> ranges)

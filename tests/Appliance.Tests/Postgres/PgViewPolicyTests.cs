@@ -79,6 +79,10 @@ public sealed class PgViewPolicyTests(GatewayFixture fx)
         // Trust is about calls only: a view over the denied table is still refused, and so are other functions.
         Assert.Contains("views reading public.customers", await RefusedAsync(trusted, "select count(*) from reports.safe_emails"));
         Assert.Contains("it calls reports.card_of", await RefusedAsync(trusted, "select reports.card_of(1)"));
+        // The refusal names the call that is not trusted, not every call.
+        string both = await RefusedAsync(trusted, "select reports.safe_upper(reports.card_of(1))");
+        Assert.Contains("(it calls reports.card_of; a function the gateway cannot see into", both);
+        Assert.DoesNotContain("safe_upper", both);
         Assert.Contains("a view it reads calls", await RefusedAsync(trusted, "select count(*) from reports.cards_nested"));
         // Without a schema the name could reach public.safe_upper, which is not trusted (it reads the table).
         Assert.Contains("it calls safe_upper", await RefusedAsync(trusted, "select safe_upper('x')"));
