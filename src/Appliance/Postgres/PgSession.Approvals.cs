@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using Appliance.Approvals;
 using Appliance.Protocols.Postgres;
+using Microsoft.Extensions.Logging;
 
 namespace Appliance.Postgres;
 
@@ -67,11 +68,14 @@ internal sealed partial class PgSession
         var request = submitted.Request!;
         if (submitted.UsedPreApproval is { } pre && submitted.ApprovedNow)
         {
+            _log.LogInformation("statement runs under pre-approval {PreApprovalId} (approval request {RequestId})", pre.Id, request.Id);
             await NoticeAsync($"approval request {request.Id}: {ask.StatementClass} on target \"{ask.Target}\" is pre-approved by {pre.By} (pre-approval {pre.Id}, use {pre.Used} of {pre.Uses}); running it");
             _heldRequest = request;
             _heldOutcome = submitted.Outcome!.Result;
             return;
         }
+        // In the session's log too, so its lines and the approval's can be followed together.
+        _log.LogInformation("statement held for approval request {RequestId}", request.Id);
         await NoticeAsync($"approval required: request {request.Id}: \"{ask.Requester}\" asks to run {ask.StatementClass} on target \"{ask.Target}\" "
             + $"(rule {request.Rule}, line {request.RuleLine}); it needs {request.ApprovalsNeeded - request.Approvals.Count} more approval(s) from role(s) "
             + $"{string.Join(", ", request.ApproverRoles)} within {ApprovalQueue.Format(request.Expires - request.Created)}. "
@@ -85,6 +89,7 @@ internal sealed partial class PgSession
         catch (OperationCanceledException) when (!_holdStop.IsCancellationRequested)
         {
             queue.Cancel(request, "the client canceled the statement while it waited for approval");
+            _log.LogInformation("approval request {RequestId} withdrawn: the client canceled the statement", request.Id);
             _heldOutcome = submitted.Outcome!.IsCompletedSuccessfully && submitted.Outcome.Result.Approved ? submitted.Outcome.Result
                 : new ApprovalOutcome(false, "canceling statement due to user request (it was waiting for approval)", PgSqlState.QueryCanceled);
             return;
@@ -100,6 +105,7 @@ internal sealed partial class PgSession
             Volatile.Write(ref _holdCancel, null);
         }
         _heldRequest = _heldOutcome.Approved ? request : null;
+        _log.LogInformation("approval request {RequestId} {Outcome}", request.Id, _heldOutcome.Approved ? "approved: the statement runs" : "not approved: " + _heldOutcome.Message);
     }
 
     private async ValueTask NoticeAsync(string message)

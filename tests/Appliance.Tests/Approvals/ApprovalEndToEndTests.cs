@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using Npgsql;
 
 namespace Appliance.Tests.Approvals;
@@ -89,6 +90,13 @@ public sealed class ApprovalEndToEndTests(ApprovalsFixture fx)
         Assert.Equal("denied", (string?)request["state"]);
         Assert.Equal("not during the freeze", (string?)request["denial"]!["reason"]);
         Assert.NotEqual(true, (bool?)request["executed"]);
+
+        // The session's own log names the request, in the session's scope, so the two logs can be followed together.
+        var held = Assert.Single(fx.Logs.Lines, l => l.EndsWith($"statement held for approval request {id}", StringComparison.Ordinal));
+        var scope = Regex.Match(held, @"session \d+ from 127\.0\.0\.1:\d+ => ");
+        Assert.True(scope.Success, held);
+        Assert.Single(fx.Logs.Lines, l => l.Contains(scope.Value + $"approval request {id} not approved: ", StringComparison.Ordinal)
+            && l.Contains("not during the freeze", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -226,7 +234,7 @@ public sealed class ApprovalEndToEndTests(ApprovalsFixture fx)
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (notices.Notices.Count < 2 && DateTime.UtcNow < deadline) await Task.Delay(20);
         Assert.Equal(2, notices.Notices.Count);
-        var second = System.Text.RegularExpressions.Regex.Match(notices.Notices[1], "request ([0-9a-f]{16})").Groups[1].Value;
+        var second = Regex.Match(notices.Notices[1], "request ([0-9a-f]{16})").Groups[1].Value;
         Assert.NotEqual(id, second);
         Assert.Equal(200, (await fx.DenyAsync(second, fx.Env.Token("dba"), "once is enough")).Status);
         var error = await Assert.ThrowsAsync<PostgresException>(() => again);

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Appliance.Approvals;
 using Appliance.Demo;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Appliance.Tests.Approvals;
@@ -20,13 +21,15 @@ public sealed class ApprovalsFixture : IAsyncLifetime
 
     internal DemoEnvironment Env { get; private set; } = null!;
     internal WebhookReceiver Webhook { get; private set; } = null!;
+    /// <summary>What the gateway logged, with scopes.</summary>
+    internal CapturingLoggerProvider Logs { get; } = new();
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
         Webhook = new WebhookReceiver(PostgresProcess.FreePort());
         await Webhook.StartAsync();
-        Env = await DemoEnvironment.StartAsync(extraTargets: env =>
+        Env = await DemoEnvironment.StartAsync(logging: b => b.AddProvider(Logs), extraTargets: env =>
         {
             DemoEnvironment.WriteSecret(Path.Combine(env.Directory, "secrets", "webhook"), WebhookSecret);
             string listen = $"127.0.0.1:{env.GatewayPort}";
