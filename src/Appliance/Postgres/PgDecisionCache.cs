@@ -21,6 +21,7 @@ internal sealed class PgDecisionCache
 
     private readonly int[] _hashes = new int[Capacity];
     private readonly byte[]?[] _texts = new byte[Capacity][];
+    private readonly RememberedStatement?[] _remembered = new RememberedStatement?[Capacity];
     private readonly int[] _seen = new int[SeenCapacity];
     private int _next;
     private int _nextSeen;
@@ -49,42 +50,55 @@ internal sealed class PgDecisionCache
         return (int)(hash ^ (hash >> 32));
     }
 
-    /// <summary>Was <paramref name="text"/> allowed under this policy and lexer setting?</summary>
-    public bool Contains(ReadOnlySpan<byte> text, int hash, object? policy, bool standardConformingStrings)
+    /// <summary>Was <paramref name="text"/> allowed under this policy and lexer setting? Its entry, or -1.</summary>
+    public int Find(ReadOnlySpan<byte> text, int hash, object? policy, bool standardConformingStrings)
     {
         UseFor(policy, standardConformingStrings);
         for (int i = 0; i < Capacity; i++)
         {
             if (_hashes[i] == hash && _texts[i] is { } cached && text.SequenceEqual(cached))
             {
-                return true;
+                return i;
             }
         }
-        return false;
+        return -1;
     }
 
-    /// <summary>Notes an allowed text; <paramref name="policy"/> is the policy it was decided under.</summary>
-    public void Allowed(ReadOnlySpan<byte> text, int hash, object? policy, bool standardConformingStrings)
+    /// <summary>
+    /// Notes an allowed text; <paramref name="policy"/> is the policy it was decided under. Returns the entry it
+    /// now has (see <see cref="Remember"/>), or -1 when only its hash was noted.
+    /// </summary>
+    public int Allowed(ReadOnlySpan<byte> text, int hash, object? policy, bool standardConformingStrings)
     {
         if (text.Length > MaxTextLength)
         {
-            return;
+            return -1;
         }
         UseFor(policy, standardConformingStrings);
         if (Array.IndexOf(_seen, hash) < 0)
         {
             _seen[_nextSeen] = hash;
             _nextSeen = (_nextSeen + 1) % SeenCapacity;
-            return;
+            return -1;
         }
-        _hashes[_next] = hash;
-        _texts[_next] = text.ToArray();
+        int entry = _next;
+        _hashes[entry] = hash;
+        _texts[entry] = text.ToArray();
+        _remembered[entry] = null;
         _next = (_next + 1) % Capacity;
+        return entry;
     }
+
+    /// <summary>What a recorded session needs to record the entry's text again without deciding it.</summary>
+    public void Remember(int entry, RememberedStatement statement) => _remembered[entry] = statement;
+
+    /// <summary>Null when the entry was kept without it (a session that records nothing).</summary>
+    public RememberedStatement? RememberedAt(int entry) => _remembered[entry];
 
     public void Clear()
     {
         Array.Clear(_texts);
+        Array.Clear(_remembered);
         Array.Clear(_hashes);
         Array.Clear(_seen);
         _next = _nextSeen = 0;
@@ -102,3 +116,11 @@ internal sealed class PgDecisionCache
         _standardConformingStrings = standardConformingStrings;
     }
 }
+
+/// <summary>
+/// The statement record a remembered text got when it was decided: its class, the allowing rule (1-based),
+/// the tables (ranges into <see cref="Names"/>), and where the statement sits in the text (whitespace and a
+/// trailing semicolon around it are not recorded). A shape's texts differ only in numbers, so all of it holds
+/// for every text of the shape.
+/// </summary>
+internal sealed record RememberedStatement(string Class, int Rule, byte[] Names, Range[] Tables, int Leading, int Trailing);

@@ -139,12 +139,12 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
             _cache?.Clear();
             _cachedGeneration = generation;
         }
-        bool cacheable = Masking is null && Recorder is null && sql.Length <= PgDecisionCache.MaxTextLength && !(audit?.IsEnabled(LogLevel.Debug) ?? false);
+        bool cacheable = Masking is null && sql.Length <= PgDecisionCache.MaxTextLength && !(audit?.IsEnabled(LogLevel.Debug) ?? false);
         var current = policy.Current;
         int hash = cacheable ? PgDecisionCache.Hash(sql) : 0;
-        if (cacheable && _cache is not null && _cache.Contains(sql, hash, current, StandardConformingStrings))
+        if (cacheable && _cache is not null && Remembered(_cache.Find(sql, hash, current, StandardConformingStrings), sql, out var again))
         {
-            return null;
+            return again;
         }
         // Texts with inlined numbers (pgbench, hand-written SQL) repeat as a shape, not as a text.
         Span<byte> shapeBuffer = stackalloc byte[cacheable ? sql.Length : 0];
@@ -153,9 +153,9 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         {
             key = shapeBuffer[..shapeLength];
             hash = PgDecisionCache.Hash(key);
-            if (_cache is not null && _cache.Contains(key, hash, current, StandardConformingStrings))
+            if (_cache is not null && Remembered(_cache.Find(key, hash, current, StandardConformingStrings), sql, out var shapeAgain))
             {
-                return null;
+                return shapeAgain;
             }
         }
         _statementCount = 0;
@@ -163,7 +163,11 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         var refusal = DecideAll(sql);
         if (refusal is null && _cacheable && _statementCount == 1)
         {
-            (_cache ??= new()).Allowed(key, hash, current, StandardConformingStrings);
+            int entry = (_cache ??= new()).Allowed(key, hash, current, StandardConformingStrings);
+            if (entry >= 0 && Recorder is not null && _info.Class != SqlStatementClass.Empty)
+            {
+                _cache.Remember(entry, Remember(sql));
+            }
         }
         if (refusal is { Review: null })
         {
@@ -173,6 +177,48 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         return refusal;
     }
 
+    /// <summary>
+    /// A remembered text (<paramref name="entry"/> from the cache, or -1): allowed again and, in a recorded session,
+    /// recorded as it was when decided. False when it must be decided after all: not remembered, or recorded
+    /// and remembered without its record. <paramref name="refusal"/> is set when recording fails.
+    /// </summary>
+    private bool Remembered(int entry, ReadOnlySpan<byte> sql, out Refusal? refusal)
+    {
+        refusal = null;
+        if (entry < 0)
+        {
+            return false;
+        }
+        if (Recorder is not { } recorder)
+        {
+            return true;
+        }
+        if (_cache!.RememberedAt(entry) is not { } r)
+        {
+            return false;
+        }
+        if (!recorder.Statement(sql[r.Leading..(sql.Length - r.Trailing)], r.Class, r.Names, r.Tables, "allow", r.Rule))
+        {
+            refusal = new Refusal($"statement refused: the session can no longer be recorded ({recorder.Failure})", -1);
+        }
+        return true;
+    }
+
+    /// <summary>The record of the one statement just allowed, kept with its text (copies: the buffers are reused).</summary>
+    private RememberedStatement Remember(ReadOnlySpan<byte> sql)
+    {
+        var tables = _tables.AsSpan(0, _lastTableCount).ToArray();
+        int namesEnd = 0;
+        foreach (var t in tables)
+        {
+            namesEnd = Math.Max(namesEnd, t.End.GetOffset(_names.Length));
+        }
+        var (start, length) = _lastStatement.GetOffsetAndLength(sql.Length);
+        return new RememberedStatement(StatementClasses.Name(Map(_info.Class)), _allowRule + 1, _names.AsSpan(0, namesEnd).ToArray(), tables,
+            start, sql.Length - start - length);
+    }
+
+    private Range _lastStatement;
     private PgDecisionCache? _cache;
     private long _cachedGeneration = -1;
     private int _statementCount;
@@ -210,6 +256,7 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
                 return new Refusal($"statement refused: the gateway cannot read it ({splitError})", -1);
             }
             var statement = sql[range];
+            _lastStatement = range;
             if (SqlClassifier.Classify(statement, options, _info) != OperationStatus.Done)
             {
                 return new Refusal($"statement refused: the gateway cannot read it ({_info.Error})", -1);

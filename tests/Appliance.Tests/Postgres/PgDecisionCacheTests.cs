@@ -35,6 +35,36 @@ public sealed class PgDecisionCacheTests
     }
 
     [Fact]
+    public async Task RecordedSession_RememberedTextsAndShapes_RecordedAsWhenDecided()
+    {
+        await using var store = await Appliance.Tests.Recording.RecordingTestStore.StartAsync();
+        var recorder = store.Session("test", "orders");
+        var (gate, _) = Gate(s_readPublic);
+        gate.Recorder = recorder;
+        // Each text four times (remembered from the second on), and a shape with new numbers each time.
+        string[] texts =
+        [
+            .. Enumerable.Repeat("  select * from customers c join orders o on o.customer_id = c.id where c.id = $1 ;  ", 4),
+            .. Enumerable.Range(1, 4).Select(i => $"select email from customers where id = {i * 37}"),
+        ];
+        foreach (var text in texts)
+        {
+            Assert.Null(Decide(gate, text));
+        }
+        recorder.End("done", 0, 0);
+        await store.StopAsync();
+
+        using var reader = Appliance.Storage.StoreReader.Open(store.StoreDir);
+        var statements = Appliance.Recording.SessionTranscript.Read(reader, recorder.SessionId).OfType<Appliance.Recording.StatementRecord>().ToList();
+        Assert.Equal(texts.Length, statements.Count);
+        Assert.All(statements.Take(4), r => Assert.Equal(("select * from customers c join orders o on o.customer_id = c.id where c.id = $1", "select", "allow", 1),
+            (Encoding.UTF8.GetString(r.Text), r.StatementClass, r.Decision, r.Rule)));
+        Assert.All(statements.Take(4), r => Assert.Equal(["public.customers", "public.orders"], r.Tables));
+        Assert.Equal(texts.Skip(4), statements.Skip(4).Select(r => Encoding.UTF8.GetString(r.Text)));
+        Assert.All(statements.Skip(4), r => Assert.Equal(("select", "allow", 1, "public.customers"), (r.StatementClass, r.Decision, r.Rule, Assert.Single(r.Tables))));
+    }
+
+    [Fact]
     public void PolicyReload_DecidesARememberedTextAgain()
     {
         var (gate, store) = Gate(s_readPublic);
