@@ -515,12 +515,13 @@ if [ -n "$profile" ]; then
   { "$trace" report "$profile/gateway.nettrace" topN -n 40 2>&1 || true; echo; "$trace" report "$profile/gateway.nettrace" topN -n 40 --inclusive 2>&1 || true; } >"$profile/trace-top.txt"
   PGPASSWORD="$token" pgbench -n "${profile_args[@]}" -c "$clients" -j 2 -T "$duration" "$(conn "$profile_path")" >/dev/null 2>&1 &
   bench_pid=$!
-  threads_before="$(thread_table "$prof_pid")"
+  threads_before="$(thread_table "$prof_pid")"; process_before=$(cpu_ticks "$prof_pid")
   perf record -e cpu-clock -F 2000 -g -p "$prof_pid" -o "$profile/perf.data" -- sleep $((duration - 1)) >/dev/null 2>&1 || true
-  threads_after="$(thread_table "$prof_pid")"
+  threads_after="$(thread_table "$prof_pid")"; process_after=$(cpu_ticks "$prof_pid")
   wait "$bench_pid"
-  # Which threads used the CPU: the epoll loop should be nearly all of it.
-  python3 - "$threads_before" "$threads_after" <<'PY' | tee "$profile/threads.txt"
+  # Which threads used the CPU: the epoll loop should be nearly all of it. A thread that ended within the window
+  # (the JIT's tiering thread comes and goes) is in neither table, only in the process's total.
+  python3 - "$threads_before" "$threads_after" "$((process_after - process_before))" <<'PY' | tee "$profile/threads.txt"
 import sys
 def parse(text):
     rows = {}
@@ -532,6 +533,9 @@ before, after = parse(sys.argv[1]), parse(sys.argv[2])
 used = {}
 for tid, (name, ticks) in after.items():
     used[name] = used.get(name, 0) + ticks - before.get(tid, (name, 0))[1]
+ended = int(sys.argv[3]) - sum(used.values())
+if ended > 0:
+    used["(threads that ended)"] = ended
 total = sum(used.values()) or 1
 for name, ticks in sorted(used.items(), key=lambda kv: -kv[1])[:8]:
     print(f"   thread {name:<24} {100 * ticks / total:5.1f}% of the process's CPU")
