@@ -146,6 +146,8 @@ public sealed class MaskingCatalog : IAsyncDisposable
     // A rule naming a table then also covers the views over it. Temporary schemas are left out: another
     // session's temporary views are not this one's.
     // Only user views start a walk (the system schemas hold hundreds of views, read by name never).
+    private const string RunsSqlFromString = "'^((query|table|cursor|schema|database)_to_xml|ts_stat$|ts_rewrite$|dblink)'";
+
     private static readonly string ViewReadsSql = $"""
         with recursive user_rules(oid, view) as (
             select r.oid, r.ev_class from pg_rewrite r join pg_class c on c.oid = r.ev_class join pg_namespace n on n.oid = c.relnamespace
@@ -160,12 +162,12 @@ public sealed class MaskingCatalog : IAsyncDisposable
               join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_class'::regclass
             where d.refobjid <> r.ev_class),
         calls(view, fn, guarded) as (
-            select r.view, pn.nspname || '.' || p.proname, p.proname ~ '^((query|table|cursor|schema|database)_to_xml|ts_stat$|ts_rewrite$|dblink)'
+            select r.view, pn.nspname || '.' || p.proname, p.proname ~ {RunsSqlFromString}
             from user_rules r
               join pg_depend d on d.classid = 'pg_rewrite'::regclass and d.objid = r.oid and d.refclassid = 'pg_proc'::regclass
               join pg_proc p on p.oid = d.refobjid join pg_namespace pn on pn.oid = p.pronamespace
             where p.pronamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
-               or p.proname ~ '^((query|table|cursor|schema|database)_to_xml|ts_stat$|ts_rewrite$|dblink)'),
+               or p.proname ~ {RunsSqlFromString}),
         views(view) as (select view from reads union select view from calls)
         select {Qualified("vn.nspname", "v.relname")},
                coalesce((select array_agg(distinct {Qualified("bn.nspname", "b.relname")}) from reads

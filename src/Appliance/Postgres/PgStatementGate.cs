@@ -388,11 +388,11 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
     private bool _viewCallsOpaqueFunction;
     private bool _callsUserFunction;
 
-    /// <summary>Does the statement call a function the catalog says is not built in (as masking decides it)? Allocates nothing.</summary>
     /// <summary>A call <c>trusted_functions</c> vouches for: the function named, or for a name alone, every function of that name.</summary>
     private bool Trusted(Masking.CatalogSnapshot catalog, bool qualified, ReadOnlySpan<char> schema, ReadOnlySpan<char> name)
         => policy.Current is { } current && (qualified ? current.Trusts(schema, name) : catalog.TrustedWherever(current, name));
 
+    /// <summary>Does the statement call a function the catalog says is not built in (as masking decides it), and not trusted? Allocates nothing.</summary>
     private bool CallsUserFunction(Masking.CatalogSnapshot catalog, ReadOnlySpan<byte> statement)
     {
         Span<byte> bytes = stackalloc byte[SqlName.MaxLength];
@@ -729,10 +729,8 @@ internal sealed class PgStatementGate(SessionPolicy policy, ILogger? audit = nul
         var opaque = all.Where(call =>
         {
             int dot = call.LastIndexOf('.');
-            string name = call[(dot + 1)..];
-            return current.Guards(call) || (dot < 0
-                ? catalog.IsUserFunction(true, "", name) && !catalog.TrustedWherever(current, name)
-                : catalog.IsUserFunction(false, call.AsSpan(0, dot), name) && !current.Trusts(call.AsSpan(0, dot), name));
+            ReadOnlySpan<char> schema = dot < 0 ? "" : call.AsSpan(0, dot), name = call.AsSpan(dot + 1);
+            return current.Guards(call) || catalog.IsUserFunction(dot < 0, schema, name) && !Trusted(catalog, dot >= 0, schema, name);
         }).ToList();
         return opaque.Count > 0 ? opaque : all;
     }
